@@ -1,0 +1,1 @@
+"""The domain: error classification, retries, providers, the chat runner and its models."""

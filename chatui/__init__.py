@@ -1,0 +1,1 @@
+"""The web layer: settings, ASGI, URLs, views, websocket consumers, templates and admin."""

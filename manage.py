@@ -1,0 +1,23 @@
+#!/usr/bin/env python
+"""Django's command-line utility for this project."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatui.settings")
+    if len(sys.argv) > 1 and sys.argv[1] == "demo":
+        # The demo is the embedded default a newcomer runs: debug pages, a
+        # generated dev secret, the demo user and the fake provider.
+        os.environ.setdefault("DJANGO_DEBUG", "1")
+        os.environ.setdefault("CHAT_DEMO", "1")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,234 @@
+"""Shared fixtures: service requirements, a live ASGI server and a real Chromium.
+
+Tests that need PostgreSQL or Redis carry the `postgres` / `redis` marker. On a
+bare machine they skip with a reason; with REQUIRE_SERVICES=1 (CI) they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") == "1"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def service_missing(reason: str) -> None:
+    """Skip with the reason on a bare machine; fail when CI requires services."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def database_is_postgres() -> bool:
+    from django.conf import settings
+
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def redis_available(url: str) -> bool:
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except Exception:
+        return False
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres") and not database_is_postgres():
+        service_missing("needs PostgreSQL: set DATABASE_URL=postgres://...")
+    if item.get_closest_marker("redis"):
+        url = os.environ.get("REDIS_URL", "")
+        if not url:
+            service_missing("needs Redis: set REDIS_URL=redis://...")
+        elif not redis_available(url):
+            service_missing(f"needs Redis, but {url} does not answer")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL", "")
+    if not url or not redis_available(url):
+        service_missing("needs Redis: set REDIS_URL=redis://... to a running server")
+    return url
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(
+    port: int, *, timeout: float = 20.0, proc: subprocess.Popen[Any] | None = None
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listened on 127.0.0.1:{port} within {timeout}s")
+
+
+class LiveServer:
+    """A real ASGI server (Daphne) in a subprocess, on its own migrated database.
+
+    It does not share the pytest-django test database: it owns a SQLite file,
+    or a fresh PostgreSQL database when DATABASE_URL points at PostgreSQL.
+    """
+
+    def __init__(self, workdir: Path, extra_env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self._pg_name: str | None = None
+        self.env = dict(os.environ)
+        self.env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "chatui.settings",
+                "DJANGO_SECRET_KEY": "live-server-test-key-" + uuid.uuid4().hex,
+                "DJANGO_DEBUG": "0",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        self.env.pop("CHAT_DEMO", None)
+        database_url = os.environ.get("DATABASE_URL", "")
+        if database_url.startswith(("postgres://", "postgresql://")):
+            self._pg_name = f"calmchat_live_{uuid.uuid4().hex[:10]}"
+            self._pg_admin(f'CREATE DATABASE "{self._pg_name}"')
+            base = database_url.rsplit("/", 1)[0]
+            self.env["DATABASE_URL"] = f"{base}/{self._pg_name}"
+        else:
+            self.env.pop("DATABASE_URL", None)
+            self.env["SQLITE_PATH"] = str(workdir / "live.sqlite3")
+        if extra_env:
+            self.env.update(extra_env)
+        self.log_path = workdir / "server.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def _pg_admin(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+            conn.execute(sql)  # type: ignore[arg-type]
+
+    def manage(self, *args: str, input_text: str | None = None) -> str:
+        """Run a management command against the live server's database."""
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            input=input_text,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+        return done.stdout
+
+    def start(self) -> None:
+        self.manage("migrate", "--noinput", "-v", "0")
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "daphne",
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "chatui.asgi:application",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        wait_for_port(self.port, proc=self.proc)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self._pg_name:
+            self._pg_admin(f'DROP DATABASE IF EXISTS "{self._pg_name}" WITH (FORCE)')
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@pytest.fixture(scope="session")
+def live_server_proc() -> Iterator[LiveServer]:
+    """One live ASGI server for the session (starting one takes about a second)."""
+    workdir = Path(tempfile.mkdtemp(prefix="calmchat-live-"))
+    server = LiveServer(workdir)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (it cannot download its own browser here)."""
+    if not Path(CHROMIUM).exists():
+        if REQUIRE_SERVICES or os.environ.get("CI"):
+            pytest.fail(f"Chromium not found at {CHROMIUM}", pytrace=False)
+        pytest.skip(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
