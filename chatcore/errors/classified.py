@@ -1,0 +1,53 @@
+"""The immutable result of classification (SPEC §4) and its JSON payloads (SPEC §6)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from chatcore.errors.providers import normalize_provider
+
+__all__ = ["ClassifiedError"]
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifiedError:
+    """What a failure means: its kind, whether to retry, and what to show."""
+
+    kind: str = ""
+    message: str = ""
+    detail: str = ""
+    provider: str = ""
+    retryable: bool = False
+    status_code: int = 0
+    retry_after: float = 0.0
+    chain_broken: bool = False
+    # Which special case produced the message ("canceled", "truncated", ...), so
+    # that `with_provider` and `retry_message` can rebuild it. Not part of equality.
+    reason: str = field(default="", compare=False, repr=False)
+
+    def with_provider(self, provider: str | None) -> ClassifiedError:
+        """A copy naming an explicit provider, with the message regenerated for it."""
+        from chatcore.errors.messages import terminal_message
+
+        copy = dataclasses.replace(self, provider=normalize_provider(provider))
+        return dataclasses.replace(copy, message=terminal_message(copy))
+
+    def error_payload(self) -> dict[str, Any]:
+        """The `ChatError` JSON: persisted on the chat and sent as the `error` event."""
+        from chatcore.errors.payloads import error_payload
+
+        return error_payload(self)
+
+    def retry_payload(self, attempt: int, delay_seconds: float, now: datetime) -> dict[str, Any]:
+        """The `ChatRetry` JSON: `retrying_at` is `now + delay_seconds` in ISO-8601 UTC."""
+        from chatcore.errors.payloads import retry_payload
+
+        return retry_payload(self, attempt, delay_seconds, now)
+
+    @property
+    def is_empty(self) -> bool:
+        """True for the classification of no error at all."""
+        return not self.kind

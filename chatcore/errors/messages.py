@@ -1,0 +1,133 @@
+"""Server-owned user-facing prose (SPEC §5): terminal and retry messages per kind.
+
+Terminal messages say what happened plus one actionable hint and never carry an
+HTTP status code (the UI shows it as a chip) nor "try again". Retry messages,
+shown beside the countdown, are short factual statements without remediation.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chatcore.errors.kinds import ErrorKind
+from chatcore.errors.providers import normalize_provider
+
+if TYPE_CHECKING:
+    from chatcore.errors.classified import ClassifiedError
+
+__all__ = ["provider_display_name", "retry_message", "terminal_message"]
+
+_UNKNOWN_PROVIDER = "the AI provider"
+
+_DISPLAY_NAMES: dict[str, str] = {
+    "anthropic": "Anthropic",
+    "azure": "Azure OpenAI",
+    "bedrock": "AWS Bedrock",
+    "google": "Google",
+    "openai": "OpenAI",
+    "openai-compat": "OpenAI Compatible",
+    "openrouter": "OpenRouter",
+    "vercel": "Vercel AI Gateway",
+}
+
+# Special-case reasons set by the classifier; they override the kind's template.
+REASON_CANCELED = "canceled"
+REASON_TRUNCATED = "truncated"
+REASON_CHAIN_BROKEN = "chain_broken"
+REASON_CONTINUITY = "continuity"
+REASON_DEADLINE = "deadline"
+REASON_WAIT_FOREVER = "not_by_waiting"
+
+# "{p}" is the provider's display name at sentence start.
+_TERMINAL: dict[str, str] = {
+    ErrorKind.OVERLOADED: "{p} is overloaded and could not answer. Send the message again later.",
+    ErrorKind.RATE_LIMIT: "{p} kept rate limiting the request. Send the message again later.",
+    ErrorKind.TIMEOUT: "{p} did not respond in time. Send the message again.",
+    ErrorKind.STARTUP_TIMEOUT: "{p} did not start responding in time. Send the message again.",
+    ErrorKind.AUTH: "{p} rejected the credentials. Check the API key and permissions.",
+    ErrorKind.CONFIG: "{p} rejected the model configuration. Check the selected model.",
+    ErrorKind.USAGE_LIMIT: (
+        "{p} reports that the usage quota is exhausted. Check billing and quota."
+    ),
+    ErrorKind.MISSING_KEY: (
+        "The API key this chat was started with no longer exists. Contact an administrator."
+    ),
+    ErrorKind.PROVIDER_DISABLED: "{p} has been disabled. Contact an administrator.",
+    ErrorKind.CONTEXT_LENGTH: (
+        "The conversation is too long for the selected model. Start a new chat "
+        "or check the selected model."
+    ),
+    ErrorKind.CONTENT_FILTER: (
+        "{p}'s safety system declined the request. Rephrase the message and send it again."
+    ),
+    ErrorKind.GENERIC: "{p} returned an unexpected error. Send the message again.",
+}
+
+_RETRY: dict[str, str] = {
+    ErrorKind.OVERLOADED: "{p} is temporarily overloaded.",
+    ErrorKind.RATE_LIMIT: "{p} is rate limiting requests.",
+    ErrorKind.TIMEOUT: "{p} is temporarily unavailable.",
+    ErrorKind.STARTUP_TIMEOUT: "{p} did not start responding in time.",
+    ErrorKind.AUTH: "{p} rejected the credentials.",
+    ErrorKind.CONFIG: "{p} rejected the model configuration.",
+    ErrorKind.USAGE_LIMIT: "{p} reports that the usage quota is exhausted.",
+    ErrorKind.MISSING_KEY: "The API key this chat was started with no longer exists.",
+    ErrorKind.PROVIDER_DISABLED: "{p} has been disabled.",
+    ErrorKind.CONTEXT_LENGTH: "The conversation is too long for the selected model.",
+    ErrorKind.CONTENT_FILTER: "{p}'s safety system declined the request.",
+    ErrorKind.GENERIC: "{p} returned an unexpected error.",
+}
+
+_SPECIAL_TERMINAL: dict[str, str] = {
+    REASON_CANCELED: "The request was canceled.",
+    REASON_TRUNCATED: "{p} stream closed unexpectedly before the response completed.",
+    REASON_CHAIN_BROKEN: (
+        "{p} no longer has the previous response of this conversation. "
+        "Send the message again to resend the full history."
+    ),
+    REASON_CONTINUITY: (
+        "{p} rejected the conversation history as incomplete. Send the message again."
+    ),
+    REASON_DEADLINE: "{p} did not answer before the request deadline. Send the message again.",
+    REASON_WAIT_FOREVER: (
+        "{p} rejected the request because it exceeds the account's rate limit. "
+        "Check billing and quota."
+    ),
+}
+
+_SPECIAL_RETRY: dict[str, str] = {
+    REASON_CANCELED: "The request was canceled.",
+    REASON_TRUNCATED: "{p} stream closed unexpectedly before the response completed.",
+    REASON_CHAIN_BROKEN: "{p} no longer has the previous response of this conversation.",
+    REASON_CONTINUITY: "{p} rejected the conversation history as incomplete.",
+    REASON_DEADLINE: "{p} did not answer before the request deadline.",
+    REASON_WAIT_FOREVER: "{p} rejected the request because it exceeds the rate limit.",
+}
+
+
+def provider_display_name(provider: str | None) -> str:
+    """Human name of a provider id or alias; "the AI provider" when unknown."""
+    return _DISPLAY_NAMES.get(normalize_provider(provider), _UNKNOWN_PROVIDER)
+
+
+def terminal_message(classified: ClassifiedError) -> str:
+    """What happened plus one actionable hint, for a failure that will not be retried."""
+    template = _SPECIAL_TERMINAL.get(classified.reason) or _TERMINAL.get(
+        classified.kind or ErrorKind.GENERIC, _TERMINAL[ErrorKind.GENERIC]
+    )
+    return _fill(template, classified.provider)
+
+
+def retry_message(classified: ClassifiedError) -> str:
+    """A short factual statement shown beside the retry countdown."""
+    template = _SPECIAL_RETRY.get(classified.reason) or _RETRY.get(
+        classified.kind or ErrorKind.GENERIC, _RETRY[ErrorKind.GENERIC]
+    )
+    return _fill(template, classified.provider)
+
+
+def _fill(template: str, provider: str) -> str:
+    name = provider_display_name(provider)
+    if template.startswith("{p}"):
+        return template.format(p=name[0].upper() + name[1:])
+    return template.format(p=name)
