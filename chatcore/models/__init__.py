@@ -1,0 +1,24 @@
+"""The chat domain's models (app label ``chatcore``)."""
+
+from __future__ import annotations
+
+from chatcore.models.chat import ACTIVE_STATUSES, Chat, ChatQuerySet, ChatStatus
+from chatcore.models.chat_error import decode_chat_error
+from chatcore.models.message import ChatMessage, MessageRole, text_parts
+from chatcore.models.provider import Provider, ProviderKind, ProviderQuerySet
+from chatcore.models.retry_event import ChatRetryEvent
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "Chat",
+    "ChatMessage",
+    "ChatQuerySet",
+    "ChatRetryEvent",
+    "ChatStatus",
+    "MessageRole",
+    "Provider",
+    "ProviderKind",
+    "ProviderQuerySet",
+    "decode_chat_error",
+    "text_parts",
+]
