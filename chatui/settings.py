@@ -44,6 +44,11 @@ if not SECRET_KEY:
     # A throwaway key per process: sessions do not survive a restart in DEBUG.
     SECRET_KEY = "dev-" + secrets.token_urlsafe(48)
 
+# Encrypts provider API keys at rest (chatcore/keys.py); SECRET_KEY when empty.
+# Set it when SECRET_KEY changes (generated per process in DEBUG, or rotated),
+# or stored keys can no longer be decrypted and their chats fail as missing_key.
+PROVIDER_KEY_SECRET = os.environ.get("PROVIDER_KEY_SECRET", "")
+
 ALLOWED_HOSTS = _env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = _env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
