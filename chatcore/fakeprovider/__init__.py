@@ -144,3 +144,23 @@ time). Demo answers stream at 30 tokens/s; ``SCENARIOS`` holds them all.
 """
 
 from __future__ import annotations
+
+from chatcore.fakeprovider.app import FakeProvider, create_app
+from chatcore.fakeprovider.outcomes import ERROR_PRESETS, Outcome, ScenarioError, parse_scenario
+from chatcore.fakeprovider.scenarios import DEMO_RATE, SCENARIOS
+from chatcore.fakeprovider.text import DEMO_TOKENS, split_tokens, token_text, tokens_for
+
+__all__ = [
+    "DEMO_RATE",
+    "DEMO_TOKENS",
+    "ERROR_PRESETS",
+    "SCENARIOS",
+    "FakeProvider",
+    "Outcome",
+    "ScenarioError",
+    "create_app",
+    "parse_scenario",
+    "split_tokens",
+    "token_text",
+    "tokens_for",
+]

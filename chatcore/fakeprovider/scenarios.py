@@ -1,0 +1,49 @@
+"""Named scenarios (selected by model name) and how a request picks its script."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from chatcore.fakeprovider.outcomes import Outcome, parse_outcome, parse_scenario
+from chatcore.fakeprovider.text import DEMO_TOKENS
+
+__all__ = ["DEFAULT_SCENARIO", "DEMO_RATE", "SCENARIOS", "choose_scenario"]
+
+DEMO_RATE = 30.0
+"""Tokens per second of demo answers: fast enough to read, slow enough to watch stream."""
+
+_DEMO_OK: dict[str, Any] = {"kind": "ok", "tokens": DEMO_TOKENS, "rate": DEMO_RATE}
+
+
+def _script(*specs: Mapping[str, Any]) -> tuple[Outcome, ...]:
+    return tuple(parse_outcome(dict(spec)) for spec in specs)
+
+
+SCENARIOS: Mapping[str, tuple[Outcome, ...]] = MappingProxyType(
+    {
+        "demo-echo": _script({"kind": "ok", "echo": True, "rate": DEMO_RATE}),
+        "demo-flaky": _script({"kind": "rate_limit", "retry_after": 3}, _DEMO_OK),
+        "demo-overloaded": _script({"kind": "overloaded"}, {"kind": "overloaded"}, _DEMO_OK),
+        "demo-truncated": _script({**_DEMO_OK, "kind": "truncate", "after": 20}, _DEMO_OK),
+        # 8 s is beyond the demo's ~5 s startup window, so the first-chunk guard fires once.
+        "demo-slow-start": _script({**_DEMO_OK, "delay": 8}, _DEMO_OK),
+        "demo-auth": _script({"kind": "auth"}),
+        "demo-quota": _script({"kind": "insufficient_quota"}),
+        "demo-disabled": _script({"kind": "provider_disabled"}),
+        "demo-context": _script({"kind": "context_length"}),
+        "demo-down": _script({"kind": "reset", "after": 0}),
+    }
+)
+"""Every named scenario; a request whose model is one of these keys runs that script."""
+
+DEFAULT_SCENARIO: tuple[Outcome, ...] = _script({"kind": "ok"})
+"""What any other model gets: one complete answer of the default 24 tokens."""
+
+
+def choose_scenario(header: str | None, model: str) -> tuple[Outcome, ...]:
+    """The script for a request: the ``X-Fake-Scenario`` header, else the model, else default."""
+    if header is not None and header.strip():
+        return parse_scenario(header, named=SCENARIOS)
+    return SCENARIOS.get(model, DEFAULT_SCENARIO)
