@@ -1,0 +1,108 @@
+"""Anthropic Messages.
+
+The terminal event is ``message_stop``; a stream that ends before it was
+truncated. The response id and input tokens arrive in ``message_start``, the
+stop reason and final output tokens in ``message_delta``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anthropic
+import httpx2
+import openai
+
+from chatcore.providers._shared import client_options, ensure_usable
+from chatcore.providers.errors import StreamClosedEarly, content_filtered, convert_error
+from chatcore.providers.types import Finish, Part, ProviderConfig, TextDelta, TurnRequest, Usage
+
+__all__ = ["AnthropicAdapter"]
+
+_SDK_ERRORS = (anthropic.APIError, openai.APIError, httpx2.HTTPError, json.JSONDecodeError)
+_LABEL = "anthropic"
+# The Messages API requires max_tokens; this is used when the turn does not set one.
+DEFAULT_MAX_TOKENS = 4096
+
+
+class AnthropicAdapter:
+    """Streams ``POST /v1/messages`` through one reused ``AsyncAnthropic`` client."""
+
+    supports_chaining = False
+
+    def __init__(self, config: ProviderConfig, *, provider: str = "anthropic") -> None:
+        self.provider = provider
+        self._config = config
+        self._client = anthropic.AsyncAnthropic(**client_options(config))
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    @staticmethod
+    def _params(request: TurnRequest) -> dict[str, Any]:
+        # Anthropic takes system prompts as a separate field, not as messages.
+        system = "\n\n".join(m.content for m in request.messages if m.role == "system")
+        params: dict[str, Any] = {
+            "model": request.model,
+            "messages": [
+                {"role": m.role, "content": m.content}
+                for m in request.messages
+                if m.role != "system"
+            ],
+            "max_tokens": request.max_output_tokens or DEFAULT_MAX_TOKENS,
+            "stream": True,
+        }
+        if system:
+            params["system"] = system
+        if request.temperature is not None:
+            params["temperature"] = request.temperature
+        if request.extra_headers:
+            params["extra_headers"] = dict(request.extra_headers)
+        return params
+
+    async def stream(self, request: TurnRequest) -> AsyncIterator[Part]:
+        ensure_usable(self._config, self.provider)
+        message_id: str | None = None
+        input_tokens = output_tokens = 0
+        stop_reason: str | None = None
+        explanation: str | None = None
+        stopped = False
+        sdk_stream = None
+        try:
+            sdk_stream = await self._client.messages.create(**self._params(request))
+            async for event in sdk_stream:
+                kind = event.type
+                if kind == "content_block_delta":
+                    delta = event.delta
+                    if delta.type == "text_delta" and delta.text:
+                        yield TextDelta(delta.text)
+                elif kind == "message_start":
+                    message = event.message
+                    message_id = message.id
+                    input_tokens = message.usage.input_tokens
+                    output_tokens = message.usage.output_tokens
+                elif kind == "message_delta":
+                    stop_reason = event.delta.stop_reason or stop_reason
+                    if event.delta.stop_details is not None:
+                        explanation = event.delta.stop_details.explanation
+                    output_tokens = event.usage.output_tokens
+                    if event.usage.input_tokens is not None:
+                        input_tokens = event.usage.input_tokens
+                elif kind == "message_stop":
+                    stopped = True
+        except _SDK_ERRORS as exc:
+            raise convert_error(
+                exc, provider=self.provider, label=_LABEL, streaming=sdk_stream is not None
+            ) from exc
+        finally:
+            if sdk_stream is not None:
+                await sdk_stream.close()
+        if not stopped:
+            raise StreamClosedEarly(
+                f"{_LABEL} stream closed before message_stop", provider=self.provider
+            )
+        if stop_reason == "refusal":
+            raise content_filtered(self.provider, _LABEL, stop_reason, explanation)
+        yield Finish(message_id, Usage(input_tokens, output_tokens), stop_reason)

@@ -1,0 +1,117 @@
+"""OpenAI Responses, the one API with chain mode (``previous_response_id``).
+
+Terminal events are ``response.completed`` and ``response.incomplete`` (a length
+stop); ``response.failed`` and ``error`` are in-stream errors. A stream that ends
+before any of them was truncated, and never yields a ``Finish``: the runner
+stores a response id only from a ``Finish``, so a cut turn never anchors a chain.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anthropic
+import httpx2
+import openai
+
+from chatcore.providers._shared import client_options, ensure_usable
+from chatcore.providers.errors import (
+    StreamClosedEarly,
+    content_filtered,
+    convert_error,
+    in_stream_error,
+)
+from chatcore.providers.types import Finish, Part, ProviderConfig, TextDelta, TurnRequest, Usage
+
+__all__ = ["ResponsesAdapter"]
+
+_SDK_ERRORS = (openai.APIError, anthropic.APIError, httpx2.HTTPError, json.JSONDecodeError)
+_LABEL = "openai responses"
+
+
+class ResponsesAdapter:
+    """Streams ``POST /responses`` through one reused ``AsyncOpenAI`` client."""
+
+    supports_chaining = True
+
+    def __init__(self, config: ProviderConfig, *, provider: str = "openai") -> None:
+        self.provider = provider
+        self._config = config
+        self._client = openai.AsyncOpenAI(**client_options(config))
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    @staticmethod
+    def _params(request: TurnRequest) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "model": request.model,
+            "input": [{"role": m.role, "content": m.content} for m in request.messages],
+            "stream": True,
+        }
+        if request.previous_response_id is not None:
+            params["previous_response_id"] = request.previous_response_id
+        if request.max_output_tokens is not None:
+            params["max_output_tokens"] = request.max_output_tokens
+        if request.temperature is not None:
+            params["temperature"] = request.temperature
+        if request.extra_headers:
+            params["extra_headers"] = dict(request.extra_headers)
+        return params
+
+    async def stream(self, request: TurnRequest) -> AsyncIterator[Part]:
+        ensure_usable(self._config, self.provider)
+        finish: Finish | None = None
+        sdk_stream = None
+        try:
+            sdk_stream = await self._client.responses.create(**self._params(request))
+            async for event in sdk_stream:
+                kind = event.type
+                if kind == "response.output_text.delta":
+                    if event.delta:
+                        yield TextDelta(event.delta)
+                elif kind == "response.completed" or kind == "response.incomplete":
+                    finish = _finish(event.response)
+                elif kind == "response.failed":
+                    error = event.response.error
+                    raise in_stream_error(
+                        self.provider,
+                        error.to_dict() if error is not None else {"message": "response failed"},
+                        label=_LABEL,
+                    )
+                elif kind == "error":
+                    raise in_stream_error(
+                        self.provider,
+                        event.to_dict(exclude={"type", "sequence_number"}),
+                        label=_LABEL,
+                    )
+        except _SDK_ERRORS as exc:
+            raise convert_error(
+                exc, provider=self.provider, label=_LABEL, streaming=sdk_stream is not None
+            ) from exc
+        finally:
+            if sdk_stream is not None:
+                await sdk_stream.close()
+        if finish is None:
+            raise StreamClosedEarly(
+                f"{_LABEL} stream closed before terminal event", provider=self.provider
+            )
+        if finish.finish_reason == "content_filter":
+            raise content_filtered(self.provider, _LABEL, "incomplete: content_filter")
+        yield finish
+
+
+def _finish(response: Any) -> Finish:
+    usage = response.usage
+    details = response.incomplete_details
+    if response.status == "incomplete":
+        reason = (details.reason if details is not None else None) or "incomplete"
+    else:
+        reason = "stop"
+    return Finish(
+        response.id,
+        Usage(usage.input_tokens, usage.output_tokens) if usage is not None else None,
+        reason,
+    )
