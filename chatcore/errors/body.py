@@ -1,0 +1,166 @@
+"""Reading provider error bodies: JSON envelopes, dumped responses, SDK wrapper texts."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["MAX_BODY", "BodyFacts", "parse_body", "split_dump", "unwrap_message"]
+
+# Bodies larger than this are not parsed: error envelopes are small, and a huge
+# body is an HTML page or an echo of the request, not a message for the user.
+MAX_BODY = 64 * 1024
+
+
+@dataclass(slots=True)
+class BodyFacts:
+    """What a body says: the provider's message, machine codes, and extra signal text."""
+
+    message: str = ""
+    codes: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    status: int = 0
+    retry_delay: str = ""
+
+
+# A dumped response starts with its status line: "HTTP/1.1 429 Too Many Requests".
+_DUMP = re.compile(r"\s*HTTP/\d(?:\.\d)?\s+(\d{3})\b[^\r\n]*\r?\n")
+_BLANK = re.compile(r"\r?\n\r?\n")
+_HEADER = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\r\n]*)")
+# Go SDK wrapper: POST "https://api.openai.com/v1/responses": 400 Bad Request {...}
+_GO_WRAPPER = re.compile(r'\s*[A-Z]+ "[^"]*": (\d{3})\b[^{\[]*(?P<body>[{\[].*)', re.S)
+# Python SDK message: "Error code: 529 - {'type': 'error', ...}" or "... - text".
+_PY_WRAPPER = re.compile(r"\s*Error code: (\d{3})(?: - (?P<body>.*))?", re.S)
+
+
+def split_dump(text: str) -> tuple[int, list[tuple[str, str]], str] | None:
+    """(status, headers, body) of a dumped HTTP response, or None if `text` is not one."""
+    head = _DUMP.match(text)
+    if head is None:
+        return None
+    rest = text[head.end() :]
+    blank = _BLANK.search(rest)
+    header_block, body = (rest[: blank.start()], rest[blank.end() :]) if blank else (rest, "")
+    headers = [(m.group(1), m.group(2).strip()) for m in _HEADER.finditer(header_block)]
+    return int(head.group(1)), headers, body
+
+
+def unwrap_message(text: str) -> tuple[int, str] | None:
+    """(status, inner body text) of an SDK wrapper message, or None if it is not one."""
+    found = _GO_WRAPPER.match(text) or _PY_WRAPPER.match(text)
+    if found is None:
+        return None
+    return int(found.group(1)), (found.group("body") or "").strip()
+
+
+def parse_body(body: object) -> BodyFacts:
+    """Facts from a body given as bytes, text, or already-decoded JSON; never raises."""
+    data = _decode(body)
+    facts = BodyFacts()
+    if isinstance(data, list):
+        data = next((item for item in data if isinstance(item, dict)), None)
+    if isinstance(data, dict):
+        _read_envelope(data, facts)
+    return facts
+
+
+def _decode(body: object) -> object:
+    if isinstance(body, bytes | bytearray | memoryview):
+        if len(body) > MAX_BODY:
+            return None
+        body = bytes(body).decode("utf-8", "replace")
+    if not isinstance(body, str):
+        return body
+    text = body.strip()
+    if not text or len(text) > MAX_BODY:
+        return None
+    dump = split_dump(text)
+    if dump is not None:
+        text = dump[2].strip()
+    if text.startswith(("data:", "event:")):
+        text = _sse_data(text)
+    if text[:1] not in ("{", "["):
+        return None
+    try:
+        return json.loads(text)
+    except Exception:  # ValueError, or RecursionError on absurd nesting
+        pass
+    try:  # the Python SDKs put a dict's repr into exception messages
+        return ast.literal_eval(text)
+    except Exception:
+        return None
+
+
+def _sse_data(text: str) -> str:
+    for line in text.splitlines():
+        if line.startswith("data:"):
+            return line[5:].strip()
+    return ""
+
+
+def _read_envelope(data: dict[Any, Any], facts: BodyFacts) -> None:
+    error = data.get("error", data.get("Error"))  # botocore: {"Error": {"Code", "Message"}}
+    if isinstance(error, list):
+        error = next((item for item in error if isinstance(item, dict)), error)
+    if isinstance(error, dict):
+        facts.message = _text(error.get("message")) or _text(error.get("Message"))
+        _collect(error, facts)
+    elif isinstance(error, str) and error.strip():
+        # Ollama and some proxies: {"error": "model \"x\" not found, try pulling it first"}
+        facts.message = error.strip()
+    if not facts.message:
+        for key in ("message", "Message", "detail", "error_description", "errorMessage"):
+            facts.message = _text(data.get(key))
+            if facts.message:
+                break
+    _collect(data, facts)
+
+
+def _collect(node: dict[Any, Any], facts: BodyFacts) -> None:
+    for key in ("type", "code", "status", "__type", "Code", "error_type", "reason"):
+        value = node.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            if 400 <= value <= 599 and not facts.status:
+                facts.status = value  # Gemini/vLLM/OpenRouter repeat the HTTP status here
+        elif isinstance(value, str) and value and value != "error":
+            facts.codes.append(value)
+    inner = node.get("innererror")
+    if isinstance(inner, dict):
+        _collect(inner, facts)
+    details = node.get("details")
+    if isinstance(details, dict):
+        _collect(details, facts)
+        code = details.get("error_code")
+        if isinstance(code, str):
+            facts.codes.append(code)
+    elif isinstance(details, list):
+        for item in details[:16]:
+            if isinstance(item, dict):
+                _read_google_detail(item, facts)
+
+
+def _read_google_detail(item: dict[Any, Any], facts: BodyFacts) -> None:
+    # google.rpc ErrorInfo (reason), RetryInfo (retryDelay), QuotaFailure (quotaId).
+    reason = item.get("reason")
+    if isinstance(reason, str):
+        facts.codes.append(reason)
+    delay = item.get("retryDelay")
+    if isinstance(delay, str) and not facts.retry_delay:
+        facts.retry_delay = delay
+    violations = item.get("violations")
+    if isinstance(violations, list):
+        for violation in violations[:16]:
+            if isinstance(violation, dict):
+                for key in ("quotaId", "quotaMetric", "subject", "description"):
+                    value = violation.get(key)
+                    if isinstance(value, str):
+                        facts.extra.append(value)
+                if str(violation.get("quotaValue", "")).strip() == "0":
+                    facts.extra.append("limit: 0")
+
+
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""

@@ -1,0 +1,121 @@
+"""Gathering the evidence of one failure: chain texts, structured facts, transports, body."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from chatcore.errors.body import BodyFacts, parse_body, split_dump, unwrap_message
+from chatcore.errors.chain import safe_str, walk
+from chatcore.errors.provider_error import Structured, structured_of
+from chatcore.errors.retry_after import retry_after_from_headers, retry_after_from_text
+from chatcore.errors.signals import status_from_text
+from chatcore.errors.transport import Transport, transport_of
+
+__all__ = ["Evidence", "gather"]
+
+# Scanning is linear in the text: beyond this, an error message is an echo of a
+# request or a page of HTML, and its head carries whatever signal there is.
+_MAX_TEXT = 16 * 1024
+_HTML = re.compile(r"\s*<(?:!doctype|html|head|body|\?xml)", re.I)
+
+
+@dataclass(slots=True)
+class Evidence:
+    """What a failure says, before any rule is applied."""
+
+    messages: list[str] = field(default_factory=list)  # trimmed, outermost first
+    codes: list[str] = field(default_factory=list)
+    transports: set[Transport] = field(default_factory=set)
+    structured: Structured | None = None
+    body: BodyFacts = field(default_factory=BodyFacts)
+    structured_detail: str = ""  # the provider's own message, when there is one
+    status: int = 0
+    retry_after: float = 0.0
+    text: str = ""  # lower-cased messages, body message, codes: what the patterns scan
+    url: str = ""
+
+
+def gather(error: BaseException | str) -> Evidence:
+    """Collect the evidence of an exception (with its chain) or of a plain text."""
+    found = Evidence()
+    if isinstance(error, BaseException):
+        for exc in walk(error):
+            found.messages.append(safe_str(exc).strip()[:_MAX_TEXT])
+            found.codes.append(type(exc).__name__)
+            transport = transport_of(exc)
+            if transport is not None:
+                found.transports.add(transport)
+            if found.structured is None:
+                found.structured = structured_of(exc)
+    else:
+        found.messages.append(error.strip()[:_MAX_TEXT])
+    headers = _read_structure(found)
+    found.retry_after = retry_after_from_headers(headers)
+    found.codes.extend(found.body.codes)
+    lowered = "\n".join(
+        [*found.messages, found.body.message, *found.body.codes, *found.body.extra]
+    ).lower()
+    found.text = lowered
+    if not found.status:
+        found.status = status_from_text(lowered)
+    if not found.retry_after and found.body.retry_delay:
+        found.retry_after = retry_after_from_text(f"retry delay {found.body.retry_delay}")
+    if not found.retry_after:
+        found.retry_after = retry_after_from_text(lowered)
+    return found
+
+
+def _read_structure(found: Evidence) -> list[tuple[str, str]]:
+    """Fill in body facts, structured detail and status; return the response headers."""
+    structured = found.structured
+    headers: list[tuple[str, str]] = []
+    wrapper_status = 0
+    if structured is not None:
+        headers = structured.headers
+        found.url = structured.url
+        found.body = parse_body(structured.body)
+        message = structured.message.strip()
+        if not found.body.message and message:
+            wrapper_status, inner = _unwrap(message, found)
+            message = inner or message
+        found.structured_detail = found.body.message or message or _plain(structured.body)
+        found.status = structured.status or found.body.status or wrapper_status
+        return headers
+    top = next((m for m in found.messages if m), "")
+    dump = split_dump(top)
+    if dump is not None:
+        wrapper_status, headers, body = dump
+        found.body = parse_body(body)
+        found.structured_detail = found.body.message or _plain(body)
+    else:
+        wrapper_status, inner = _unwrap(top, found)
+        if wrapper_status or found.body.message:
+            found.structured_detail = found.body.message or inner
+    found.status = found.body.status or wrapper_status
+    return headers
+
+
+def _unwrap(message: str, found: Evidence) -> tuple[int, str]:
+    """(status, inner message) of an SDK wrapper or a bare JSON body; fills body facts."""
+    wrapped = unwrap_message(message)
+    status, inner = wrapped if wrapped is not None else (0, message)
+    if inner[:1] in ("{", "["):
+        facts = parse_body(inner)
+        if facts.message or facts.codes:
+            found.body = facts
+            return status or facts.status, facts.message
+        return status, ""
+    return status, inner if wrapped is not None else ""
+
+
+def _plain(body: object) -> str:
+    """A short plain-text body (not HTML, not JSON) as a last-resort detail."""
+    if isinstance(body, bytes | bytearray):
+        body = bytes(body[:2048]).decode("utf-8", "replace")
+    if not isinstance(body, str):
+        return ""
+    text = body.strip()
+    if not text or len(text) > 1000 or text[:1] in ("{", "[") or _HTML.match(text):
+        return ""
+    return text
