@@ -12,7 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -41,7 +41,7 @@ def _json_block(value: object) -> SafeString:
     return format_html('<pre class="json-block" data-json-block>{}</pre>', text)
 
 
-class ErrorKindFilter(admin.SimpleListFilter):
+class _ErrorKindFilter(admin.SimpleListFilter):
     title = "error kind"
     parameter_name = "error_kind"
 
@@ -54,7 +54,7 @@ class ErrorKindFilter(admin.SimpleListFilter):
         return queryset
 
 
-class RetryableFilter(admin.SimpleListFilter):
+class _RetryableFilter(admin.SimpleListFilter):
     title = "retryable"
     parameter_name = "retryable"
 
@@ -66,11 +66,15 @@ class RetryableFilter(admin.SimpleListFilter):
             return queryset.filter(last_error__retryable=True)
         if self.value() == "no":
             # Errors without the flag (migrated legacy text) are not retryable.
-            return queryset.filter(last_error__isnull=False).exclude(last_error__retryable=True)
+            # (A negated key lookup would drop rows lacking the key on SQLite.)
+            flag_false_or_missing = Q(last_error__retryable=False) | Q(
+                last_error__retryable__isnull=True
+            )
+            return queryset.filter(flag_false_or_missing, last_error__isnull=False)
         return queryset
 
 
-class HasErrorFilter(admin.SimpleListFilter):
+class _HasErrorFilter(admin.SimpleListFilter):
     title = "has error"
     parameter_name = "has_error"
 
@@ -95,7 +99,7 @@ class _ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
         return False
 
 
-class ChatMessageInline(_ReadOnlyInline):
+class _ChatMessageInline(_ReadOnlyInline):
     model = ChatMessage
     fields = readonly_fields = (
         "created_at",
@@ -108,7 +112,7 @@ class ChatMessageInline(_ReadOnlyInline):
     )
 
 
-class ChatRetryEventInline(_ReadOnlyInline):
+class _ChatRetryEventInline(_ReadOnlyInline):
     model = ChatRetryEvent
     fields = readonly_fields = (
         "created_at",
@@ -138,7 +142,7 @@ class ChatAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "retryable",
         "updated_at",
     )
-    list_filter = ("status", ErrorKindFilter, "provider", RetryableFilter, HasErrorFilter)
+    list_filter = ("status", _ErrorKindFilter, "provider", _RetryableFilter, _HasErrorFilter)
     search_fields = (
         "title",
         "owner__username",
@@ -148,7 +152,7 @@ class ChatAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     )
     list_select_related = ("owner", "provider")
     actions = ("clear_error", "requeue_last_turn")
-    inlines = (ChatMessageInline, ChatRetryEventInline)
+    inlines = (_ChatMessageInline, _ChatRetryEventInline)
     fieldsets = (
         (None, {"fields": ("title", "owner", "provider", "model", "status", "updated_at")}),
         ("Last error", {"fields": ("error_kind", "last_error_block")}),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from typing import Any
 
 from django.contrib.auth.models import User
 
+from chatcore.errors import ClassifiedError, ErrorKind, terminal_message
 from chatcore.models import Chat, ChatMessage, MessageRole, Provider, ProviderKind, text_parts
 
 _counter = itertools.count(1)
@@ -47,3 +49,9 @@ def make_chat(
 
 def add_message(chat: Chat, role: MessageRole, text: str, **fields: Any) -> ChatMessage:
     return ChatMessage.objects.create(chat=chat, role=role, content=text_parts(text), **fields)
+
+
+def error_payload(kind: ErrorKind, **fields: Any) -> dict[str, Any]:
+    """The `ChatError` the runner would persist for a classification of this kind."""
+    base = ClassifiedError(kind=kind, **fields)
+    return dataclasses.replace(base, message=base.message or terminal_message(base)).error_payload()

@@ -1,0 +1,41 @@
+"""Every public name of the persistence modules is listed in `__all__`, and exists."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import pytest
+
+MODULES = [
+    "chatcore.keys",
+    "chatcore.persistence",
+    "chatcore.models",
+    "chatcore.models.chat",
+    "chatcore.models.chat_error",
+    "chatcore.models.message",
+    "chatcore.models.provider",
+    "chatcore.models.retry_event",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_all_is_complete(name: str) -> None:
+    module = importlib.import_module(name)
+    exported = set(module.__all__)
+    assert all(hasattr(module, attr) for attr in exported)
+    defined_here = {
+        attr
+        for attr, value in vars(module).items()
+        if not attr.startswith("_")
+        and (inspect.isclass(value) or inspect.isfunction(value))
+        and value.__module__ == name
+    }
+    assert defined_here <= exported
+
+
+def test_models_package_reexports_every_submodule_name() -> None:
+    package = importlib.import_module("chatcore.models")
+    for name in MODULES:
+        if name.startswith("chatcore.models."):
+            assert set(importlib.import_module(name).__all__) <= set(package.__all__)
