@@ -1,0 +1,147 @@
+"""Turning a story's fixture into the payload and partial context the live UI uses.
+
+Error fixtures name a classification (`kind`, `provider`, `status_code`,
+`detail`, ...); the payload then comes from `chatcore.errors` exactly as the
+runner publishes it (`error_payload()` / `retry_payload()`), so the gallery
+shows the server's real prose. Times are relative (`delay`, `started_ago`) and
+resolved at render time, so countdowns are live.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.utils.safestring import SafeString, mark_safe
+
+from chatcore.errors import ClassifiedError, ErrorKind, kind_label, terminal_message
+from chatcore.errors.providers import normalize_provider
+from chatui.components import callout_context
+from chatui.gallery.stories import Story
+from chatui.templatetags.chat_components import render_component
+
+__all__ = ["Rendered", "build_payload", "render_story"]
+
+# Kinds a classification marks retryable by default (SPEC §3); fixtures may override.
+_RETRYABLE = frozenset(
+    {ErrorKind.OVERLOADED, ErrorKind.RATE_LIMIT, ErrorKind.TIMEOUT, ErrorKind.STARTUP_TIMEOUT}
+)
+_DETAIL_SENTENCE = "The upstream service returned an error while processing this request. "
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Rendered:
+    """A rendered story: its HTML and the raw payload(s) it was rendered from."""
+
+    html: SafeString
+    payloads: tuple[Mapping[str, Any], ...]
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _long_detail(length: int) -> str:
+    """A detail of `length` characters, cut the way the classifier cuts (499 + "…")."""
+    text = _DETAIL_SENTENCE * (length // len(_DETAIL_SENTENCE) + 2)
+    return text[: length - 1] + "…"
+
+
+def _classified(spec: Mapping[str, Any]) -> ClassifiedError:
+    kind = str(spec.get("kind", ErrorKind.GENERIC))
+    status = int(spec.get("status_code", 0))
+    retryable = spec.get("retryable", kind in _RETRYABLE or status == 500)
+    detail = str(spec.get("detail", ""))
+    if spec.get("detail_length"):
+        detail = _long_detail(int(spec["detail_length"]))
+    classified = ClassifiedError(
+        kind=kind,
+        provider=normalize_provider(spec.get("provider")),
+        detail=detail,
+        retryable=bool(retryable),
+        status_code=status,
+        retry_after=float(spec.get("retry_after", 0)),
+    )
+    return dataclasses.replace(classified, message=terminal_message(classified))
+
+
+def build_payload(fixture: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:
+    """The wire payload a callout fixture stands for (ChatRetry, ChatError, ...)."""
+    phase = fixture.get("phase")
+    payload: dict[str, Any]
+    if phase == "retrying":
+        retry = fixture.get("retry", {})
+        classified = _classified(fixture.get("error", {}))
+        payload = classified.retry_payload(
+            int(retry.get("attempt", 1)), float(retry.get("delay", 5)), now
+        )
+        if "not_before_in" in retry:
+            payload["not_before"] = _iso(now + timedelta(seconds=float(retry["not_before_in"])))
+    elif phase == "failed":
+        payload = _classified(fixture.get("error", {})).error_payload()
+    elif phase == "reconnecting":
+        reconnect = fixture.get("reconnect", {})
+        deadline = now + timedelta(seconds=float(reconnect.get("delay", 5)))
+        payload = {"attempt": int(reconnect.get("attempt", 1)), "deadline": _iso(deadline)}
+    elif phase == "starting":
+        payload = {
+            "started_at": _iso(now - timedelta(seconds=float(fixture.get("started_ago", 0))))
+        }
+    else:
+        raise ValueError(f"unknown callout phase {phase!r}")
+    payload.update(fixture.get("payload", {}))  # literal fields win (e.g. our own limit's text)
+    return payload
+
+
+def _callout(fixture: Mapping[str, Any], now: datetime) -> tuple[str, dict[str, Any], Any]:
+    payload = build_payload(fixture, now=now)
+    callout = callout_context(str(fixture["phase"]), payload, now=now)
+    return "callout_region", {"callout": callout}, payload
+
+
+def _kind_pill(fixture: Mapping[str, Any], now: datetime) -> tuple[str, dict[str, Any], Any]:
+    kind = str(fixture.get("kind", ""))
+    return "kind_pill", {"kind": kind, "label": kind_label(kind)}, {"kind": kind}
+
+
+def _countdown(fixture: Mapping[str, Any], now: datetime) -> tuple[str, dict[str, Any], Any]:
+    deadline = _iso(now + timedelta(seconds=float(fixture.get("deadline_in", 0))))
+    context = {"deadline": deadline, "verb": str(fixture.get("verb", "Retrying"))}
+    return "countdown", context, context
+
+
+def _plain(name: str) -> Callable[[Mapping[str, Any], datetime], tuple[str, dict[str, Any], Any]]:
+    def build(fixture: Mapping[str, Any], now: datetime) -> tuple[str, dict[str, Any], Any]:
+        context = {key: value for key, value in fixture.items() if key != "also"}
+        return name, context, context
+
+    return build
+
+
+_BUILDERS: dict[str, Callable[[Mapping[str, Any], datetime], tuple[str, dict[str, Any], Any]]] = {
+    "chat_status_callout": _callout,
+    "kind_pill": _kind_pill,
+    "countdown": _countdown,
+    "message": _plain("message"),
+    "transcript": _plain("transcript"),
+    "composer": _plain("composer"),
+}
+
+
+def render_story(story: Story, *, now: datetime | None = None) -> Rendered:
+    """The story's HTML through the live partials, plus any companion components."""
+    moment = now or datetime.now(UTC)
+    parts = [(story.component, story.fixture)]
+    parts += [
+        (str(extra["component"]), extra.get("fixture", {}))
+        for extra in story.fixture.get("also", [])
+    ]
+    html: list[str] = []
+    payloads: list[Mapping[str, Any]] = []
+    for component, fixture in parts:
+        partial, context, payload = _BUILDERS[component](fixture, moment)
+        html.append(render_component(partial, context))
+        payloads.append(payload)
+    return Rendered(mark_safe("\n".join(html)), tuple(payloads))  # parts are escaped partials
