@@ -117,3 +117,13 @@ async def test_a_startup_timeout_is_retried_by_the_loop() -> None:
     assert streams[0].closed and streams[1].closed
     assert [call[2].kind for call in log.calls] == [ErrorKind.STARTUP_TIMEOUT]
     assert sleep.delays == [1.0]
+
+
+async def test_cancelling_the_consumer_while_waiting_propagates_and_closes_the_stream() -> None:
+    slow = SlowStream(first_after=SLOW)
+    task = asyncio.create_task(collect(first_chunk_guard(slow.run(), SLOW * 2)))
+    await asyncio.sleep(WINDOW)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, SLOW / 2)
+    assert slow.closed and slow.produced == []
