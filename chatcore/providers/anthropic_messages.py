@@ -7,21 +7,17 @@ stop reason and final output tokens in ``message_delta``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import anthropic
-import httpx2
-import openai
 
 from chatcore.providers._shared import client_options, ensure_usable
-from chatcore.providers.errors import StreamClosedEarly, content_filtered, convert_error
+from chatcore.providers.errors import SDK_ERRORS, closed_early, content_filtered, convert_error
 from chatcore.providers.types import Finish, Part, ProviderConfig, TextDelta, TurnRequest, Usage
 
 __all__ = ["AnthropicAdapter"]
 
-_SDK_ERRORS = (anthropic.APIError, openai.APIError, httpx2.HTTPError, json.JSONDecodeError)
 _LABEL = "anthropic"
 # The Messages API requires max_tokens; this is used when the turn does not set one.
 DEFAULT_MAX_TOKENS = 4096
@@ -92,7 +88,7 @@ class AnthropicAdapter:
                         input_tokens = event.usage.input_tokens
                 elif kind == "message_stop":
                     stopped = True
-        except _SDK_ERRORS as exc:
+        except SDK_ERRORS as exc:
             raise convert_error(
                 exc, provider=self.provider, label=_LABEL, streaming=sdk_stream is not None
             ) from exc
@@ -100,9 +96,7 @@ class AnthropicAdapter:
             if sdk_stream is not None:
                 await sdk_stream.close()
         if not stopped:
-            raise StreamClosedEarly(
-                f"{_LABEL} stream closed before message_stop", provider=self.provider
-            )
+            raise closed_early(self.provider, _LABEL, "message_stop")
         if stop_reason == "refusal":
-            raise content_filtered(self.provider, _LABEL, stop_reason, explanation)
+            raise content_filtered(self.provider, _LABEL, "stop_reason: refusal", explanation)
         yield Finish(message_id, Usage(input_tokens, output_tokens), stop_reason)

@@ -6,21 +6,16 @@ The terminal event is the chunk that carries ``finish_reason`` (the SDK consumes
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import anthropic
-import httpx2
 import openai
 
 from chatcore.providers._shared import client_options, ensure_usable
-from chatcore.providers.errors import StreamClosedEarly, content_filtered, convert_error
+from chatcore.providers.errors import SDK_ERRORS, closed_early, content_filtered, convert_error
 from chatcore.providers.types import Finish, Part, ProviderConfig, TextDelta, TurnRequest, Usage
 
 __all__ = ["ChatCompletionsAdapter"]
-
-_SDK_ERRORS = (openai.APIError, anthropic.APIError, httpx2.HTTPError, json.JSONDecodeError)
 
 
 class ChatCompletionsAdapter:
@@ -81,7 +76,7 @@ class ChatCompletionsAdapter:
                     yield TextDelta(text)
                 if choice.finish_reason:
                     finish_reason = choice.finish_reason
-        except _SDK_ERRORS as exc:
+        except SDK_ERRORS as exc:
             raise convert_error(
                 exc, provider=self.provider, label=self._label, streaming=sdk_stream is not None
             ) from exc
@@ -89,9 +84,7 @@ class ChatCompletionsAdapter:
             if sdk_stream is not None:
                 await sdk_stream.close()
         if finish_reason is None:
-            raise StreamClosedEarly(
-                f"{self._label} stream closed before finish_reason", provider=self.provider
-            )
+            raise closed_early(self.provider, self._label, "finish_reason")
         if finish_reason == "content_filter":
-            raise content_filtered(self.provider, self._label, finish_reason)
+            raise content_filtered(self.provider, self._label, "finish_reason: content_filter")
         yield Finish(response_id, usage, finish_reason)

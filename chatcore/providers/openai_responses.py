@@ -8,17 +8,15 @@ stores a response id only from a ``Finish``, so a cut turn never anchors a chain
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import anthropic
-import httpx2
 import openai
 
 from chatcore.providers._shared import client_options, ensure_usable
 from chatcore.providers.errors import (
-    StreamClosedEarly,
+    SDK_ERRORS,
+    closed_early,
     content_filtered,
     convert_error,
     in_stream_error,
@@ -27,7 +25,6 @@ from chatcore.providers.types import Finish, Part, ProviderConfig, TextDelta, Tu
 
 __all__ = ["ResponsesAdapter"]
 
-_SDK_ERRORS = (openai.APIError, anthropic.APIError, httpx2.HTTPError, json.JSONDecodeError)
 _LABEL = "openai responses"
 
 
@@ -82,12 +79,9 @@ class ResponsesAdapter:
                         label=_LABEL,
                     )
                 elif kind == "error":
-                    raise in_stream_error(
-                        self.provider,
-                        event.to_dict(exclude={"type", "sequence_number"}),
-                        label=_LABEL,
-                    )
-        except _SDK_ERRORS as exc:
+                    fields = {"message": event.message, "code": event.code, "param": event.param}
+                    raise in_stream_error(self.provider, fields, label=_LABEL)
+        except SDK_ERRORS as exc:
             raise convert_error(
                 exc, provider=self.provider, label=_LABEL, streaming=sdk_stream is not None
             ) from exc
@@ -95,11 +89,11 @@ class ResponsesAdapter:
             if sdk_stream is not None:
                 await sdk_stream.close()
         if finish is None:
-            raise StreamClosedEarly(
-                f"{_LABEL} stream closed before terminal event", provider=self.provider
-            )
+            raise closed_early(self.provider, _LABEL, "terminal event")
         if finish.finish_reason == "content_filter":
-            raise content_filtered(self.provider, _LABEL, "incomplete: content_filter")
+            raise content_filtered(
+                self.provider, _LABEL, "incomplete_details.reason: content_filter"
+            )
         yield finish
 
 
