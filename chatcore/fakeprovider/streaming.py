@@ -88,16 +88,18 @@ async def play_stream(
 
 
 def _pieces(wire: Wire, answer: Answer) -> Iterator[bytes]:
-    """The opening, then one piece per token; the ending rides on the last piece."""
+    """The opening, then one piece per token; the ending rides on the last piece.
+
+    Encoded lazily and in order: Responses numbers every event as it is made.
+    """
     sent = answer.sent_tokens
-    ending = _ending(wire, answer)
+    head = wire.open()
     if not sent:
-        yield wire.open() + ending
+        yield head + _ending(wire, answer)
         return
-    yield wire.open() + wire.delta(sent[0]) + (ending if len(sent) == 1 else b"")
-    for index in range(1, len(sent)):
-        last = index == len(sent) - 1
-        yield wire.delta(sent[index]) + (ending if last else b"")
+    for index, token in enumerate(sent):
+        piece = head + wire.delta(token) if index == 0 else wire.delta(token)
+        yield piece + _ending(wire, answer) if index == len(sent) - 1 else piece
 
 
 async def _batched(send: Send, pieces: Iterator[bytes]) -> None:
