@@ -1,8 +1,14 @@
-"""ASGI entry point: HTTP through Django, websockets through Channels."""
+"""ASGI entry point: HTTP through Django, websockets through Channels.
+
+In the embedded default it also starts the in-process chat runner on the
+server's event loop with the first connection (Daphne has no lifespan
+events), and mounts the fake provider at ``/fake/`` for the demo.
+"""
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from django.core.asgi import get_asgi_application
 
@@ -16,11 +22,35 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from chatcore.runner.service import ensure_inprocess_runner  # noqa: E402
 from chatui.routing import websocket_urlpatterns  # noqa: E402
 
-http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app
+FAKE_MOUNT = "/fake"
 
-application = ProtocolTypeRouter(
+http_app: Any = (
+    ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app
+)
+
+if settings.CHAT_FAKE_PROVIDER:
+    from chatcore.fakeprovider import create_app as create_fake_provider
+
+    _fake_provider = create_fake_provider()
+    _django_http = http_app
+
+    async def http_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if path == FAKE_MOUNT or path.startswith(FAKE_MOUNT + "/"):
+            scope = {
+                **scope,
+                "path": path[len(FAKE_MOUNT) :] or "/",
+                "root_path": scope.get("root_path", "") + FAKE_MOUNT,
+            }
+            await _fake_provider(scope, receive, send)
+        else:
+            await _django_http(scope, receive, send)
+
+
+_router = ProtocolTypeRouter(
     {
         "http": http_app,
         "websocket": AllowedHostsOriginValidator(
@@ -28,3 +58,9 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+
+async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] in ("http", "websocket"):
+        ensure_inprocess_runner()
+    await _router(scope, receive, send)

@@ -176,3 +176,19 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.channels.server": {"level": "WARNING"}},
 }
+
+# The chat runner (chatcore/runner): in-process by default; `external` when
+# `manage.py chatd` workers run the turns (scale-out, needs REDIS_URL).
+CHAT_RUNNER = os.environ.get("CHAT_RUNNER", "inprocess").strip().lower()
+CHAT_LEASE_SECONDS = float(os.environ.get("CHAT_LEASE_SECONDS", "15"))
+CHAT_POLL_INTERVAL = float(os.environ.get("CHAT_POLL_INTERVAL", "1"))
+CHAT_STARTUP_TIMEOUT = float(os.environ.get("CHAT_STARTUP_TIMEOUT", "60"))
+CHAT_MAX_TURNS = int(os.environ.get("CHAT_MAX_TURNS", "16"))
+CHAT_MAX_ATTEMPTS = int(os.environ.get("CHAT_MAX_ATTEMPTS", "25"))
+CHAT_RETRY_AFTER_CEILING = float(os.environ.get("CHAT_RETRY_AFTER_CEILING", "600"))
+# The application's own limit on turns per user per day (0 = unlimited).
+CHAT_TURNS_PER_DAY = int(os.environ.get("CHAT_TURNS_PER_DAY", "0"))
+# /metrics: staff sessions, or `Authorization: Bearer <METRICS_TOKEN>` when set.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# Mount the fake provider at /fake/ (the demo's provider; off in production).
+CHAT_FAKE_PROVIDER = _env_bool("CHAT_FAKE_PROVIDER", DEBUG or DEMO)

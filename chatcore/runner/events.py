@@ -1,0 +1,174 @@
+"""Live events of one chat turn (SPEC §12): sequence numbers, coalesced deltas, snapshot state.
+
+Every event goes to the chat's Channels group as one message
+``{"type": "chat.event", "chat", "seq", "event", "attempt", "data"}``. Deltas
+are coalesced: text is sent at most once per ``frame_interval`` (default
+50 ms, so at most ~20 frames a second per chat) without losing a character.
+The publisher also keeps what a snapshot needs (the provisional text
+published so far, the phase, an in-progress retry), because channel layers
+drop messages silently and clients resynchronise from it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+__all__ = ["ChannelLayer", "ChatEvents", "LiveState", "chat_group"]
+
+
+class ChannelLayer(Protocol):
+    async def group_send(self, group: str, message: dict[str, Any]) -> None: ...
+
+
+def chat_group(chat_id: int) -> str:
+    """The Channels group every viewer of a chat joins."""
+    return f"chat_{chat_id}"
+
+
+@dataclass
+class LiveState:
+    """What the runner knows that the database does not (yet): the turn as clients see it."""
+
+    seq: int
+    attempt: int = 0
+    phase: str = "starting"
+    text: str = ""
+    retry: dict[str, Any] | None = None
+    started_at: float = field(default_factory=time.time)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "attempt": self.attempt,
+            "phase": self.phase,
+            "text": self.text,
+            "retry": self.retry,
+            "started_at": self.started_at,
+        }
+
+
+class ChatEvents:
+    """Publishes one chat's events in order, each with the next sequence number."""
+
+    def __init__(
+        self,
+        layer: ChannelLayer,
+        chat_id: int,
+        *,
+        seq: int,
+        frame_interval: float = 0.05,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._layer = layer
+        self._chat_id = chat_id
+        self._group = chat_group(chat_id)
+        self._interval = frame_interval
+        self._clock = clock
+        self._pending: list[str] = []
+        self._last_frame = float("-inf")
+        self._timer: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self.state = LiveState(seq=seq)
+
+    @property
+    def seq(self) -> int:
+        return self.state.seq
+
+    async def status(self, phase: str, attempt: int) -> None:
+        """A phase change; ``starting`` begins an attempt with no provisional text."""
+        if phase == "starting":
+            self._drop_pending()
+            self.state.text = ""
+        self.state.phase = phase
+        self.state.attempt = attempt
+        if phase != "waiting_retry":
+            self.state.retry = None
+        await self._publish("status", {"phase": phase}, flush_first=phase != "starting")
+
+    async def delta(self, text: str) -> None:
+        """Queue text for the next frame; a frame goes out at most every ``frame_interval``."""
+        if not text:
+            return
+        self._pending.append(text)
+        if self._timer is None:
+            wait = max(0.0, self._last_frame + self._interval - self._clock())
+            self._timer = asyncio.create_task(self._flush_after(wait))
+
+    async def flush(self) -> None:
+        """Send queued text now (before ``done``, so the deltas add up to the message)."""
+        async with self._lock:
+            await self._send_pending()
+
+    async def retry(self, payload: dict[str, Any], attempt: int) -> None:
+        """The rollback boundary: the attempt's provisional text is discarded everywhere."""
+        self._drop_pending()
+        self.state.text = ""
+        self.state.phase = "waiting_retry"
+        self.state.attempt = attempt
+        self.state.retry = payload
+        await self._publish("retry", payload, flush_first=False)
+
+    async def error(self, payload: dict[str, Any], attempt: int) -> None:
+        self._drop_pending()
+        self.state.text = ""
+        self.state.phase = "failed"
+        self.state.retry = None
+        await self._publish("error", payload, flush_first=False, attempt=attempt)
+
+    async def done(self, message_id: int, attempt: int) -> None:
+        self.state.phase = "idle"
+        await self._publish("done", {"message_id": message_id}, flush_first=True, attempt=attempt)
+
+    async def close(self) -> None:
+        """Stop the frame timer (the turn is over or cancelled)."""
+        self._drop_pending()
+
+    def _drop_pending(self) -> None:
+        self._pending.clear()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    async def _flush_after(self, wait: float) -> None:
+        # Cancelled when the attempt ends first; the text then goes out (or is
+        # dropped) with the event that ended it.
+        await asyncio.sleep(wait)
+        async with self._lock:
+            self._timer = None
+            await self._send_pending()
+
+    async def _send_pending(self) -> None:
+        if not self._pending:
+            return
+        text = "".join(self._pending)
+        self._pending.clear()
+        self.state.text += text
+        self._last_frame = self._clock()
+        await self._send("delta", {"text": text}, self.state.attempt)
+
+    async def _publish(
+        self, event: str, data: dict[str, Any], *, flush_first: bool, attempt: int | None = None
+    ) -> None:
+        async with self._lock:
+            if flush_first:
+                if self._timer is not None:
+                    self._timer.cancel()
+                    self._timer = None
+                await self._send_pending()
+            await self._send(event, data, self.state.attempt if attempt is None else attempt)
+
+    async def _send(self, event: str, data: dict[str, Any], attempt: int) -> None:
+        self.state.seq += 1
+        message = {
+            "type": "chat.event",
+            "chat": self._chat_id,
+            "seq": self.state.seq,
+            "event": event,
+            "attempt": attempt,
+            "data": data,
+        }
+        await self._layer.group_send(self._group, message)

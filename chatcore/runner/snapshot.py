@@ -1,0 +1,90 @@
+"""The snapshot a client reconciles from (SPEC §12): the database plus the runner's live state.
+
+The database holds the transcript, the status, the persisted `last_error`,
+the in-progress retry (with its original `retrying_at`) and the last
+checkpointed sequence number. Only the runner holding the turn knows the
+provisional text streamed so far and the exact last `seq`, so the snapshot asks
+it over the channel layer (``chatd.snapshot``) and falls back to the database
+alone when no runner answers in time (it died; its lease will expire).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from asgiref.sync import sync_to_async
+
+from chatcore.models import ACTIVE_STATUSES, Chat, ChatMessage
+
+__all__ = ["SNAPSHOT_TIMEOUT", "chat_snapshot", "database_snapshot", "merge_live"]
+
+SNAPSHOT_TIMEOUT = 1.0
+
+
+def database_snapshot(chat_id: int) -> dict[str, Any]:
+    """What the database knows of a chat, in the shape of the JSON API."""
+    chat = Chat.objects.get(pk=chat_id)
+    messages = [
+        {
+            "id": message.pk,
+            "role": message.role,
+            "text": message.text,
+            "created_at": message.created_at.isoformat(),
+        }
+        for message in ChatMessage.objects.filter(chat_id=chat_id)
+    ]
+    live = chat.live_state if isinstance(chat.live_state, dict) else {}
+    active = chat.status in ACTIVE_STATUSES
+    return {
+        "chat": chat.pk,
+        "seq": chat.event_seq,
+        "status": chat.status,
+        "last_error": chat.error,
+        "messages": messages,
+        "lease_owner": chat.lease_owner if active else "",
+        "live": {
+            "phase": live.get("phase", "starting") if active else "idle",
+            "attempt": live.get("attempt", 0),
+            "text": "",
+            "retry": live.get("retry") if chat.status == "waiting_retry" else None,
+        },
+    }
+
+
+def merge_live(snapshot: dict[str, Any], live: dict[str, Any] | None) -> dict[str, Any]:
+    """Overlay the runner's in-memory state (provisional text, exact seq) on the database's."""
+    if not live:
+        return snapshot
+    merged = dict(snapshot)
+    merged["seq"] = max(int(snapshot["seq"]), int(live.get("seq", 0)))
+    merged["live"] = {
+        "phase": live.get("phase", "starting"),
+        "attempt": live.get("attempt", 0),
+        "text": live.get("text", ""),
+        "retry": live.get("retry"),
+        "started_at": live.get("started_at"),
+    }
+    return merged
+
+
+async def chat_snapshot(
+    layer: Any, chat_id: int, *, wait: float = SNAPSHOT_TIMEOUT
+) -> dict[str, Any]:
+    """The full snapshot; asks the lease owner on a private channel when a turn is active.
+
+    A consumer awaiting this handles no other message meanwhile, so group events
+    that arrive during the wait queue up and are applied after the snapshot
+    (those with a `seq` at or below the snapshot's are skipped).
+    """
+    snapshot = await sync_to_async(database_snapshot, thread_sensitive=True)(chat_id)
+    owner = snapshot.pop("lease_owner")
+    if not owner or layer is None:
+        return snapshot
+    channel = await layer.new_channel("snapshot.")
+    await layer.send(owner, {"type": "chatd.snapshot", "chat": chat_id, "reply_channel": channel})
+    try:
+        reply = await asyncio.wait_for(layer.receive(channel), timeout=wait)
+    except TimeoutError:
+        return snapshot
+    return merge_live(snapshot, reply.get("live"))

@@ -1,0 +1,241 @@
+"""The runner: claims pending turns with a lease, runs them, and answers control messages.
+
+One ``Runner`` per process (in-process in the embedded default, or
+``manage.py chatd`` workers for scale-out). It listens on its own channel,
+whose name is the lease owner written on every chat it runs, so the web
+process can reach the runner of a chat directly:
+
+- ``chatd.wake``: a turn was queued; claim now instead of at the next poll.
+- ``chatd.stop`` ``{chat}``: cancel that turn at once (during a retry wait too).
+- ``chatd.retry_now`` ``{chat}``: cut the retry wait short (never below the floor).
+- ``chatd.snapshot`` ``{chat, reply_channel}``: reply with the live state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from asgiref.sync import sync_to_async
+
+from chatcore.errors import classify
+from chatcore.metrics import RetryMetrics, default_retry_metrics
+from chatcore.providers import Adapter, build_adapter
+from chatcore.runner import store
+from chatcore.runner.events import ChatEvents
+from chatcore.runner.turn import RetryWait, TurnSettings, execute_turn
+
+__all__ = ["RUNNERS_GROUP", "Runner"]
+
+log = logging.getLogger(__name__)
+
+RUNNERS_GROUP = "chatd"
+
+
+@dataclass
+class _Turn:
+    task: asyncio.Task[None] | None = None
+    events: ChatEvents | None = None
+    wait: RetryWait = field(default_factory=RetryWait)
+    stop_reason: str = ""
+
+
+async def _db(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return await sync_to_async(fn, thread_sensitive=True)(*args, **kwargs)
+
+
+class Runner:
+    """Claims and runs chat turns until cancelled; cancellation releases its leases."""
+
+    def __init__(
+        self,
+        layer: Any,
+        *,
+        settings: TurnSettings | None = None,
+        max_turns: int = 16,
+        poll_interval: float = 1.0,
+        metrics: RetryMetrics | None = None,
+        db: Callable[..., Awaitable[Any]] = _db,
+    ) -> None:
+        self.layer = layer
+        self.settings = settings or TurnSettings()
+        self.max_turns = max_turns
+        self.poll_interval = poll_interval
+        self.metrics = metrics or default_retry_metrics()
+        self.channel = ""
+        self._db = db
+        self._turns: dict[int, _Turn] = {}
+        self._adapters: dict[tuple[int, str], Adapter] = {}
+        self._wake = asyncio.Event()
+        self.ready = asyncio.Event()
+
+    @property
+    def active_chats(self) -> list[int]:
+        return list(self._turns)
+
+    async def run(self) -> None:
+        self.channel = await self.layer.new_channel("chatd.")
+        await self.layer.group_add(RUNNERS_GROUP, self.channel)
+        listener = asyncio.create_task(self._listen())
+        self.ready.set()
+        log.info("runner %s started", self.channel)
+        try:
+            while True:
+                await self._claim_available()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+                self._wake.clear()
+        finally:
+            listener.cancel()
+            await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        turns = list(self._turns.values())
+        for turn in turns:
+            turn.stop_reason = turn.stop_reason or "shutdown"
+            if turn.task is not None:
+                turn.task.cancel()
+        await asyncio.gather(*(t.task for t in turns if t.task is not None), return_exceptions=True)
+        for adapter in self._adapters.values():
+            await adapter.aclose()
+        self._adapters.clear()
+        await self.layer.group_discard(RUNNERS_GROUP, self.channel)
+        log.info("runner %s stopped", self.channel)
+
+    async def _claim_available(self) -> None:
+        while len(self._turns) < self.max_turns:
+            chat_id = await self._db(
+                store.claim_next, self.channel, lease_seconds=self.settings.lease_seconds
+            )
+            if chat_id is None:
+                return
+            turn = _Turn()
+            self._turns[chat_id] = turn
+            turn.task = asyncio.create_task(self._run_turn(chat_id, turn))
+
+    async def _run_turn(self, chat_id: int, turn: _Turn) -> None:
+        renewer: asyncio.Task[None] | None = None
+        try:
+            ctx = await self._db(store.load_turn, chat_id)
+            turn.events = ChatEvents(self.layer, chat_id, seq=ctx.seq)
+            renewer = asyncio.create_task(self._renew(chat_id, turn))
+            await execute_turn(
+                ctx,
+                owner=self.channel,
+                adapter=self._adapter(ctx),
+                events=turn.events,
+                settings=self._settings_for(ctx),
+                metrics=self.metrics,
+                wait=turn.wait,
+                db=self._db,
+            )
+        except asyncio.CancelledError:
+            await self._after_cancel(chat_id, turn)
+            raise
+        except Exception as exc:  # a bug or a database failure: fail the turn, keep the runner
+            log.exception("turn of chat %s crashed", chat_id)
+            await self._fail_crashed(chat_id, turn, exc)
+        finally:
+            if renewer is not None:
+                renewer.cancel()
+            if turn.events is not None:
+                await turn.events.close()
+            self._turns.pop(chat_id, None)
+
+    async def _after_cancel(self, chat_id: int, turn: _Turn) -> None:
+        seq = turn.events.seq if turn.events is not None else 0
+        if turn.stop_reason == "user" and turn.events is not None:
+            await turn.events.status("idle", turn.events.state.attempt)
+            await self._db(store.finish_stopped, chat_id, self.channel, seq=turn.events.seq)
+        elif turn.stop_reason == "shutdown":
+            await self._db(store.release, chat_id, self.channel, seq=seq)
+
+    async def _fail_crashed(self, chat_id: int, turn: _Turn, exc: Exception) -> None:
+        classified = classify(exc)
+        try:
+            if turn.events is not None:
+                await turn.events.error(classified.error_payload(), turn.events.state.attempt)
+            seq = turn.events.seq if turn.events is not None else 0
+            await self._db(
+                store.finish_failed, chat_id, self.channel, classified=classified, seq=seq
+            )
+        except Exception:
+            # The database is gone too: the lease expires and another runner retries.
+            log.exception("could not record the failure of chat %s", chat_id)
+
+    async def _renew(self, chat_id: int, turn: _Turn) -> None:
+        interval = self.settings.lease_seconds / 3
+        while True:
+            await asyncio.sleep(interval)
+            seq = turn.events.seq if turn.events is not None else 0
+            try:
+                held, stop = await self._db(
+                    store.renew,
+                    chat_id,
+                    self.channel,
+                    lease_seconds=self.settings.lease_seconds,
+                    seq=seq,
+                )
+            except Exception:
+                log.warning("lease renewal for chat %s failed; retrying", chat_id, exc_info=True)
+                continue
+            if not held:
+                log.warning("lost the lease of chat %s; abandoning the turn", chat_id)
+                turn.stop_reason = "lost"
+            elif stop:
+                turn.stop_reason = "user"
+            else:
+                continue
+            if turn.task is not None:
+                turn.task.cancel()
+            return
+
+    def _adapter(self, ctx: store.TurnContext) -> Adapter:
+        adapter = self._adapters.get(ctx.provider_key)
+        if adapter is None:
+            adapter = build_adapter(ctx.provider)
+            self._adapters[ctx.provider_key] = adapter
+        return adapter
+
+    def _settings_for(self, ctx: store.TurnContext) -> TurnSettings:
+        if not ctx.provider.kind.startswith("fake"):
+            return self.settings
+        # The fake provider keeps its script state per conversation; one per turn
+        # replays a demo scenario in every new chat and every new message.
+        headers = {**self.settings.extra_headers, "X-Fake-Conversation": ctx.turn_key}
+        return TurnSettings(
+            policy=self.settings.policy,
+            startup_timeout=self.settings.startup_timeout,
+            lease_seconds=self.settings.lease_seconds,
+            extra_headers=headers,
+        )
+
+    async def _listen(self) -> None:
+        while True:
+            message = await self.layer.receive(self.channel)
+            try:
+                await self._handle(message)
+            except Exception:
+                log.exception("runner control message failed: %r", message.get("type"))
+
+    async def _handle(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "chatd.wake":
+            self._wake.set()
+            return
+        turn = self._turns.get(message.get("chat", -1))
+        if kind == "chatd.stop" and turn is not None and turn.task is not None:
+            turn.stop_reason = "user"
+            turn.task.cancel()
+        elif kind == "chatd.retry_now" and turn is not None:
+            turn.wait.skip()
+        elif kind == "chatd.snapshot" and message.get("reply_channel"):
+            live = turn.events.state.as_dict() if turn and turn.events else None
+            await self.layer.send(
+                message["reply_channel"],
+                {"type": "chat.live_state", "chat": message.get("chat"), "live": live},
+            )

@@ -1,0 +1,235 @@
+"""The JSON API (session-authenticated, owner-only) and the Prometheus `/metrics` endpoint.
+
+Every answer is JSON; errors are `{"error": "..."}` with a 4xx status, except
+the application's own usage limit, which answers 409 with a `ChatError` body
+(`kind: "usage_limit"`) as SPEC §10 describes. POSTs need the CSRF token
+(`X-CSRFToken` header) like every form of the site.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_http_methods
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+from chatcore import persistence
+from chatcore.models import Chat, Provider
+from chatcore.runner import control
+from chatcore.runner.snapshot import chat_snapshot
+
+__all__ = ["chat_detail", "chats", "messages", "metrics", "retry", "stop"]
+
+MAX_BODY_BYTES = 256 * 1024
+
+View = Callable[..., Awaitable[HttpResponse]]
+
+
+def _error(status: int, message: str, **extra: Any) -> JsonResponse:
+    return JsonResponse({"error": message, **extra}, status=status)
+
+
+def _chat_json(chat: Chat) -> dict[str, Any]:
+    return {
+        "id": chat.pk,
+        "title": chat.title,
+        "provider": chat.provider.name,
+        "model": chat.model,
+        "status": chat.status,
+        "last_error": chat.error,
+        "created_at": chat.created_at.isoformat(),
+        "updated_at": chat.updated_at.isoformat(),
+    }
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        return _error(413, "request body too large")
+    if len(raw) > MAX_BODY_BYTES:
+        return _error(413, f"request body too large (at most {MAX_BODY_BYTES} bytes)")
+    try:
+        data = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, "request body is not valid JSON")
+    if not isinstance(data, dict):
+        return _error(400, "request body must be a JSON object")
+    return data
+
+
+async def _user(request: HttpRequest) -> AbstractBaseUser | AnonymousUser:
+    return await request.auser()
+
+
+def _owned(user: Any, chat_id: int) -> Chat | None:
+    return Chat.objects.for_owner(user).select_related("provider").filter(pk=chat_id).first()
+
+
+async def _authenticated(request: HttpRequest) -> Any:
+    user = await _user(request)
+    return user if user.is_authenticated else None
+
+
+@require_http_methods(["GET", "POST"])
+async def chats(request: HttpRequest) -> HttpResponse:
+    user = await _authenticated(request)
+    if user is None:
+        return _error(401, "authentication required")
+    if request.method == "GET":
+        listing = await sync_to_async(_list_chats)(user)
+        return JsonResponse({"chats": listing})
+    data = _json_body(request)
+    if isinstance(data, JsonResponse):
+        return data
+    created = await sync_to_async(_create_chat)(user, data)
+    if isinstance(created, JsonResponse):
+        return created
+    return JsonResponse(created, status=201)
+
+
+def _list_chats(user: Any) -> list[dict[str, Any]]:
+    return [_chat_json(chat) for chat in Chat.objects.for_owner(user).select_related("provider")]
+
+
+def _create_chat(user: Any, data: dict[str, Any]) -> dict[str, Any] | JsonResponse:
+    ref, model, title = data.get("provider"), data.get("model", ""), data.get("title", "")
+    if not isinstance(ref, (str, int)) or isinstance(ref, bool) or ref == "":
+        return _error(400, "provider is required: a provider name or id")
+    if not isinstance(model, str) or not isinstance(title, str):
+        return _error(400, "model and title must be strings")
+    providers = Provider.objects.enabled()
+    if isinstance(ref, int) or ref.isdigit():
+        provider = providers.filter(pk=int(ref)).first()
+    else:
+        provider = providers.filter(name=ref).first()
+    if provider is None:
+        return _error(400, "unknown or disabled provider")
+    model = model.strip() or provider.default_model
+    if not model or (provider.model_names and model not in provider.model_names):
+        return _error(400, "unknown model for this provider", models=provider.model_names)
+    chat = persistence.create_chat(
+        owner=user, provider=provider, model=model, title=title.strip()[:200]
+    )
+    return _chat_json(chat)
+
+
+@require_http_methods(["GET"])
+async def chat_detail(request: HttpRequest, chat_id: int) -> HttpResponse:
+    user = await _authenticated(request)
+    if user is None:
+        return _error(401, "authentication required")
+    chat = await sync_to_async(_owned)(user, chat_id)
+    if chat is None:
+        return _error(404, "no such chat")
+    snapshot = await chat_snapshot(get_channel_layer(), chat.pk)
+    return JsonResponse({**_chat_json(chat), **_live_fields(snapshot)})
+
+
+def _live_fields(snapshot: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "status": snapshot["status"],
+        "last_error": snapshot["last_error"],
+        "messages": snapshot["messages"],
+        "seq": snapshot["seq"],
+        "live": snapshot["live"],
+    }
+
+
+@require_http_methods(["POST"])
+async def messages(request: HttpRequest, chat_id: int) -> HttpResponse:
+    user = await _authenticated(request)
+    if user is None:
+        return _error(401, "authentication required")
+    chat = await sync_to_async(_owned)(user, chat_id)
+    if chat is None:
+        return _error(404, "no such chat")
+    data = _json_body(request)
+    if isinstance(data, JsonResponse):
+        return data
+    content = data.get("content")
+    if not isinstance(content, str) or not content.strip():
+        return _error(400, "content must be a non-empty string")
+    if len(content) > control.MAX_MESSAGE_CHARS:
+        return _error(400, f"content is longer than {control.MAX_MESSAGE_CHARS} characters")
+    request_id = request.headers.get("Idempotency-Key") or data.get("client_request_id")
+    if request_id is not None and (not isinstance(request_id, str) or len(request_id) > 200):
+        return _error(400, "client_request_id must be a string of at most 200 characters")
+    result = await sync_to_async(control.send_message)(
+        chat, content, client_request_id=request_id, turns_per_day=settings.CHAT_TURNS_PER_DAY
+    )
+    if result.outcome == control.SendOutcome.USAGE_LIMIT:
+        return JsonResponse(result.error, status=409)
+    if result.outcome == control.SendOutcome.BUSY:
+        return _error(409, "a turn is already in progress in this chat")
+    if result.outcome == control.SendOutcome.ACCEPTED:
+        await control.notify_runners(get_channel_layer())
+    message = result.message
+    assert message is not None
+    return JsonResponse(
+        {
+            "chat": chat.pk,
+            "message": {"id": message.pk, "role": message.role, "text": message.text},
+            "duplicate": result.outcome == control.SendOutcome.DUPLICATE,
+        },
+        status=202,
+    )
+
+
+@require_http_methods(["POST"])
+async def stop(request: HttpRequest, chat_id: int) -> HttpResponse:
+    user = await _authenticated(request)
+    if user is None:
+        return _error(401, "authentication required")
+    chat = await sync_to_async(_owned)(user, chat_id)
+    if chat is None:
+        return _error(404, "no such chat")
+    owner = await sync_to_async(control.request_stop)(chat)
+    if owner:
+        await get_channel_layer().send(owner, {"type": "chatd.stop", "chat": chat.pk})
+    return JsonResponse({"chat": chat.pk, "stopping": True}, status=202)
+
+
+@require_http_methods(["POST"])
+async def retry(request: HttpRequest, chat_id: int) -> HttpResponse:
+    user = await _authenticated(request)
+    if user is None:
+        return _error(401, "authentication required")
+    chat = await sync_to_async(_owned)(user, chat_id)
+    if chat is None:
+        return _error(404, "no such chat")
+    result = await sync_to_async(control.request_retry_now)(chat)
+    layer = get_channel_layer()
+    if result.action == "too_early":
+        seconds = round(result.seconds_left, 1)
+        return _error(
+            409, f"the provider accepts requests again in {seconds:g} s", seconds_left=seconds
+        )
+    if result.action == "nothing":
+        return _error(409, "there is nothing to retry in this chat")
+    if result.action == "skipped" and result.lease_owner:
+        await layer.send(result.lease_owner, {"type": "chatd.retry_now", "chat": chat.pk})
+    elif result.action == "requeued":
+        await control.notify_runners(layer)
+    return JsonResponse({"chat": chat.pk, "action": result.action}, status=202)
+
+
+async def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus text for staff sessions or `Authorization: Bearer <METRICS_TOKEN>`."""
+    token = settings.METRICS_TOKEN
+    header = request.headers.get("Authorization", "")
+    bearer_ok = bool(token) and hmac.compare_digest(header.encode(), f"Bearer {token}".encode())
+    if not bearer_ok:
+        user = await _user(request)
+        if not (user.is_authenticated and getattr(user, "is_staff", False)):
+            return HttpResponse("forbidden\n", status=403, content_type="text/plain")
+    return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)

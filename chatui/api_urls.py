@@ -1,0 +1,15 @@
+"""URLs of the JSON API, mounted at /api/."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from chatui import api
+
+urlpatterns = [
+    path("chats/", api.chats, name="api-chats"),
+    path("chats/<int:chat_id>/", api.chat_detail, name="api-chat"),
+    path("chats/<int:chat_id>/messages/", api.messages, name="api-messages"),
+    path("chats/<int:chat_id>/stop/", api.stop, name="api-stop"),
+    path("chats/<int:chat_id>/retry/", api.retry, name="api-retry"),
+]
