@@ -23,6 +23,7 @@ from chatcore.models import (
     ChatStatus,
     MessageRole,
     Provider,
+    ProviderKind,
     decode_chat_error,
 )
 
@@ -51,6 +52,8 @@ def create_chat(*, owner: User, provider: Provider, model: str = "", title: str 
         model=model or provider.default_model,
         title=title,
         api_key_ref=provider.key_id,
+        # OpenAI Responses continues a conversation by `previous_response_id`.
+        chain_mode=provider.kind == ProviderKind.OPENAI_RESPONSES,
     )
 
 

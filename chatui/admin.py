@@ -8,8 +8,11 @@ are write-only here: the admin shows whether one is set, never its value.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q, QuerySet
@@ -24,8 +27,11 @@ from django.views.decorators.http import require_POST
 from chatcore.errors import ErrorKind, kind_label
 from chatcore.models import Chat, ChatMessage, ChatRetryEvent, Provider
 from chatcore.persistence import clear_chat_error, requeue_last_turn
+from chatcore.runner.control import notify_runners
 
 __all__ = ["ChatAdmin", "ChatRetryEventAdmin", "ProviderAdmin", "ProviderForm", "kind_pill"]
+
+logger = logging.getLogger(__name__)
 
 
 def kind_pill(kind: str) -> SafeString:
@@ -39,6 +45,18 @@ def _json_block(value: object) -> SafeString:
     """A stored JSON value, pretty-printed and escaped (it holds provider text)."""
     text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
     return format_html('<pre class="json-block" data-json-block>{}</pre>', text)
+
+
+def _wake_runners() -> None:
+    """Have a runner claim re-queued turns now; runners also poll, so failure only delays."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(notify_runners)(layer)
+    except Exception:
+        # A channel layer outage must not fail the admin action: the turn is queued.
+        logger.warning("Could not wake the runners; re-queued turns wait for the next poll.")
 
 
 class _ErrorKindFilter(admin.SimpleListFilter):
@@ -232,6 +250,8 @@ class ChatAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def requeue_last_turn(self, request: HttpRequest, queryset: QuerySet[Chat]) -> None:
         chats = list(queryset)
         queued = sum(requeue_last_turn(chat) for chat in chats)
+        if queued:
+            _wake_runners()
         self.message_user(request, f"Re-queued {queued} chat(s).")
         if queued < len(chats):
             self.message_user(

@@ -1,7 +1,7 @@
 """Convert `Chat.last_error` in place from legacy text to JSON (JSONB on PostgreSQL).
 
 Forward, in one transaction: a set-based UPDATE rewrites every legacy text into
-the JSON text `{"message": <text>, "kind": "generic"}` (empty or blank text
+the JSON text `{"message": <text>, "kind": "generic"}` (empty or space-only text
 becomes NULL, NULL stays NULL), then the column type changes to JSON; every
 value is valid JSON by then, so PostgreSQL's `USING last_error::jsonb` and
 SQLite's JSON_VALID check accept all rows.

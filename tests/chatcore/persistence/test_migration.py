@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.apps.registry import Apps
+from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
@@ -216,3 +217,8 @@ def test_migrations_are_linear_and_squash_free() -> None:
         assert not migration.replaces, f"{key} is a squashed migration"
         parents = [p for p in graph.node_map[key].parents if p.key[0] == "chatcore"]
         assert len(parents) <= 1, f"{key} has several chatcore parents"
+
+
+def test_models_match_the_migrations() -> None:
+    # Exits non-zero (SystemExit) when a model change lacks its migration.
+    call_command("makemigrations", "chatcore", "--check", "--dry-run", verbosity=0)

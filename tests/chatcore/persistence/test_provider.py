@@ -104,3 +104,9 @@ def test_str_is_the_name_and_never_the_key() -> None:
     provider = make_provider(name="Main", key=SECRET)
     assert str(provider) == "Main"
     assert SECRET not in repr(provider)
+
+
+def test_enabled_queryset() -> None:
+    on = make_provider(enabled=True)
+    make_provider(enabled=False)
+    assert list(Provider.objects.enabled()) == [on]

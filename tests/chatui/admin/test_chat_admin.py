@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
@@ -14,6 +17,7 @@ from django.utils import timezone
 from chatcore.errors import ClassifiedError, ErrorKind, kind_label
 from chatcore.models import Chat, ChatStatus, MessageRole
 from chatcore.persistence import record_retry_event
+from chatcore.runner.worker import RUNNERS_GROUP
 from tests.chatcore.persistence.factories import (
     add_message,
     error_payload,
@@ -293,3 +297,17 @@ def test_unknown_chat_is_404(staff_client: Client) -> None:
         staff_client.post(reverse("admin:chatcore_chat_clear_error", args=[999999])).status_code
         == 404
     )
+
+
+def test_requeue_wakes_the_runners(staff_client: Client, dataset: dict[str, Chat]) -> None:
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(RUNNERS_GROUP, channel)
+    try:
+        chat = dataset["auth"]
+        add_message(chat, MessageRole.USER, "please answer")
+        staff_client.post(reverse("admin:chatcore_chat_requeue", args=[chat.pk]))
+        message = async_to_sync(asyncio.wait_for)(layer.receive(channel), 5)
+        assert message == {"type": "chatd.wake"}
+    finally:
+        async_to_sync(layer.group_discard)(RUNNERS_GROUP, channel)
