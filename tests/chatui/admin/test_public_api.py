@@ -1,20 +1,36 @@
-"""`chatui.admin` lists its public names in `__all__`."""
+"""The admin modules list their public names in `__all__`; the package re-exports them."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
 
-from chatui import admin as chat_admin
+import pytest
+
+MODULES = [
+    "chatui.admin.chats",
+    "chatui.admin.filters",
+    "chatui.admin.providers",
+    "chatui.admin.rendering",
+]
 
 
-def test_all_is_complete() -> None:
-    exported = set(chat_admin.__all__)
-    assert all(hasattr(chat_admin, name) for name in exported)
+@pytest.mark.parametrize("name", [*MODULES, "chatui.admin"])
+def test_all_is_complete(name: str) -> None:
+    module = importlib.import_module(name)
+    exported = set(module.__all__)
+    assert all(hasattr(module, attr) for attr in exported)
     defined_here = {
-        name
-        for name, value in vars(chat_admin).items()
-        if not name.startswith("_")
+        attr
+        for attr, value in vars(module).items()
+        if not attr.startswith("_")
         and (inspect.isclass(value) or inspect.isfunction(value))
-        and value.__module__ == chat_admin.__name__
+        and value.__module__ == name
     }
     assert defined_here <= exported
+
+
+def test_package_reexports_every_module_name() -> None:
+    package = importlib.import_module("chatui.admin")
+    for name in MODULES:
+        assert set(importlib.import_module(name).__all__) <= set(package.__all__)

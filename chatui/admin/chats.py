@@ -1,50 +1,29 @@
-"""The operators' admin: failed chats with their structured errors, providers, retries.
-
-It lives in the web layer (SPEC §2): it renders the same kind pill as the live
-UI and changes chats only through ``chatcore.persistence``. Provider API keys
-are write-only here: the admin shows whether one is set, never its value.
-"""
+"""Chats for operators: failed chats with their structured errors, retries, and actions."""
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django import forms
 from django.contrib import admin, messages
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
-from chatcore.errors import ErrorKind, kind_label
-from chatcore.models import Chat, ChatMessage, ChatRetryEvent, Provider
+from chatcore.models import Chat, ChatMessage, ChatRetryEvent
 from chatcore.persistence import clear_chat_error, requeue_last_turn
 from chatcore.runner.control import notify_runners
+from chatui.admin.filters import ErrorKindFilter, HasErrorFilter, RetryableFilter
+from chatui.admin.rendering import json_block, kind_pill
 
-__all__ = ["ChatAdmin", "ChatRetryEventAdmin", "ProviderAdmin", "ProviderForm", "kind_pill"]
+__all__ = ["ChatAdmin", "ChatRetryEventAdmin"]
 
 logger = logging.getLogger(__name__)
-
-
-def kind_pill(kind: str) -> SafeString:
-    """The humanised kind pill, from the same partial the live UI renders."""
-    return SafeString(
-        render_to_string("components/kind_pill.html", {"kind": kind, "label": kind_label(kind)})
-    )
-
-
-def _json_block(value: object) -> SafeString:
-    """A stored JSON value, pretty-printed and escaped (it holds provider text)."""
-    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
-    return format_html('<pre class="json-block" data-json-block>{}</pre>', text)
 
 
 def _wake_runners() -> None:
@@ -57,52 +36,6 @@ def _wake_runners() -> None:
     except Exception:
         # A channel layer outage must not fail the admin action: the turn is queued.
         logger.warning("Could not wake the runners; re-queued turns wait for the next poll.")
-
-
-class _ErrorKindFilter(admin.SimpleListFilter):
-    title = "error kind"
-    parameter_name = "error_kind"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(kind.value, kind_label(kind)) for kind in ErrorKind]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value():
-            return queryset.filter(last_error__kind=self.value())
-        return queryset
-
-
-class _RetryableFilter(admin.SimpleListFilter):
-    title = "retryable"
-    parameter_name = "retryable"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", "Yes"), ("no", "No")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() == "yes":
-            return queryset.filter(last_error__retryable=True)
-        if self.value() == "no":
-            # Errors without the flag (migrated legacy text) are not retryable.
-            # (A negated key lookup would drop rows lacking the key on SQLite.)
-            flag_false_or_missing = Q(last_error__retryable=False) | Q(
-                last_error__retryable__isnull=True
-            )
-            return queryset.filter(flag_false_or_missing, last_error__isnull=False)
-        return queryset
-
-
-class _HasErrorFilter(admin.SimpleListFilter):
-    title = "has error"
-    parameter_name = "has_error"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", "Yes"), ("no", "No")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() in {"yes", "no"}:
-            return queryset.filter(last_error__isnull=self.value() == "no")
-        return queryset
 
 
 class _ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -160,7 +93,7 @@ class ChatAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "retryable",
         "updated_at",
     )
-    list_filter = ("status", _ErrorKindFilter, "provider", _RetryableFilter, _HasErrorFilter)
+    list_filter = ("status", ErrorKindFilter, "provider", RetryableFilter, HasErrorFilter)
     search_fields = (
         "title",
         "owner__username",
@@ -233,11 +166,11 @@ class ChatAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.display(description="last error")
     def last_error_block(self, chat: Chat) -> SafeString | None:
-        return None if chat.last_error is None else _json_block(chat.last_error)
+        return None if chat.last_error is None else json_block(chat.last_error)
 
     @admin.display(description="live state")
     def live_state_block(self, chat: Chat) -> SafeString:
-        return _json_block(chat.live_state)
+        return json_block(chat.live_state)
 
     @admin.action(description="Clear error", permissions=["change"])
     def clear_error(self, request: HttpRequest, queryset: QuerySet[Chat]) -> None:
@@ -324,88 +257,3 @@ class ChatRetryEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description="kind")
     def kind_pill(self, event: ChatRetryEvent) -> SafeString:
         return kind_pill(event.kind)
-
-
-class ProviderForm(forms.ModelForm):  # type: ignore[type-arg]
-    """Provider settings with a write-only API key: it can be replaced or cleared, never read."""
-
-    api_key = forms.CharField(
-        label="New API key",
-        required=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Stored encrypted; replaces the current key. Leave empty to keep it.",
-    )
-    clear_api_key = forms.BooleanField(label="Remove the API key", required=False)
-    # Declared so a scheme-less URL means https (Django 6's default) without a warning.
-    base_url = forms.URLField(
-        label="Base URL",
-        required=False,
-        max_length=500,
-        assume_scheme="https",
-        help_text=Provider._meta.get_field("base_url").help_text,
-    )
-    model_list = forms.CharField(
-        label="Models",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Model names offered in the model picker, one per line.",
-    )
-
-    class Meta:
-        model = Provider
-        fields = ("name", "kind", "base_url", "enabled", "default_model", "api_key_env")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["model_list"].initial = "\n".join(self.instance.model_names)
-
-    def clean_model_list(self) -> list[str]:
-        lines = self.cleaned_data.get("model_list", "").splitlines()
-        return list(dict.fromkeys(line.strip() for line in lines if line.strip()))
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("api_key") and data.get("clear_api_key"):
-            raise forms.ValidationError("Either enter a new API key or remove it, not both.")
-        if data.get("api_key") and data.get("api_key_env"):
-            raise forms.ValidationError(
-                "Either store an API key or name an environment variable, not both."
-            )
-        default, names = data.get("default_model", ""), data.get("model_list", [])
-        if default and names and default not in names:
-            self.add_error("default_model", "The default model must be one of the models.")
-        return data
-
-    def save(self, commit: bool = True) -> Provider:
-        provider: Provider = super().save(commit=False)
-        provider.models = self.cleaned_data["model_list"]
-        if self.cleaned_data.get("clear_api_key"):
-            provider.clear_api_key()
-        elif self.cleaned_data.get("api_key"):
-            provider.set_api_key(self.cleaned_data["api_key"])
-        elif "api_key_env" in self.changed_data:
-            provider.set_api_key_env(self.cleaned_data.get("api_key_env", ""))
-        if commit:
-            provider.save()
-        return provider
-
-
-@admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    form = ProviderForm
-    list_display = ("name", "kind", "enabled", "key_status", "default_model", "base_url")
-    list_filter = ("kind", "enabled")
-    search_fields = ("name",)
-    readonly_fields = ("key_status", "key_id")
-    fieldsets = (
-        (None, {"fields": ("name", "kind", "base_url", "enabled")}),
-        ("Models", {"fields": ("model_list", "default_model")}),
-        (
-            "API key",
-            {"fields": ("key_status", "key_id", "api_key", "clear_api_key", "api_key_env")},
-        ),
-    )
-
-    @admin.display(description="API key")
-    def key_status(self, provider: Provider) -> str:
-        return provider.key_status

@@ -1,0 +1,26 @@
+"""The operators' admin: failed chats with their structured errors, providers, retries.
+
+It lives in the web layer (SPEC §2): it renders the same kind pill as the live
+UI and changes chats only through ``chatcore.persistence``. Provider API keys
+are write-only here: the admin shows whether one is set, never its value.
+Importing this package registers the model admins (Django's autodiscovery).
+"""
+
+from __future__ import annotations
+
+from chatui.admin.chats import ChatAdmin, ChatRetryEventAdmin
+from chatui.admin.filters import ErrorKindFilter, HasErrorFilter, RetryableFilter
+from chatui.admin.providers import ProviderAdmin, ProviderForm
+from chatui.admin.rendering import json_block, kind_pill
+
+__all__ = [
+    "ChatAdmin",
+    "ChatRetryEventAdmin",
+    "ErrorKindFilter",
+    "HasErrorFilter",
+    "ProviderAdmin",
+    "ProviderForm",
+    "RetryableFilter",
+    "json_block",
+    "kind_pill",
+]

@@ -1,0 +1,26 @@
+"""HTML the admin pages share: the kind pill of the live UI and escaped JSON blocks."""
+
+from __future__ import annotations
+
+import json
+
+from django.template.loader import render_to_string
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from chatcore.errors import kind_label
+
+__all__ = ["json_block", "kind_pill"]
+
+
+def kind_pill(kind: str) -> SafeString:
+    """The humanised kind pill, from the same partial the live UI renders."""
+    return SafeString(
+        render_to_string("components/kind_pill.html", {"kind": kind, "label": kind_label(kind)})
+    )
+
+
+def json_block(value: object) -> SafeString:
+    """A stored JSON value, pretty-printed and escaped (it holds provider text)."""
+    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+    return format_html('<pre class="json-block" data-json-block>{}</pre>', text)
