@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from chatcore import persistence
+from chatcore.metrics import default_retry_metrics
 from chatcore.models import Chat, Provider
 from chatcore.runner import control
 from chatcore.runner.snapshot import chat_snapshot
@@ -232,4 +233,5 @@ async def metrics(request: HttpRequest) -> HttpResponse:
         user = await _user(request)
         if not (user.is_authenticated and getattr(user, "is_staff", False)):
             return HttpResponse("forbidden\n", status=403, content_type="text/plain")
+    default_retry_metrics()  # registers the chat counters even before the first turn
     return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)

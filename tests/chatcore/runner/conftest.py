@@ -132,8 +132,8 @@ class Subscriber:
     async def __aexit__(self, *exc: object) -> None:
         await self.layer.group_discard(chat_group(self.chat_id), self.channel)
 
-    async def until(self, *names: str, timeout: float = 30) -> list[dict[str, Any]]:
-        async with asyncio.timeout(timeout):
+    async def until(self, *names: str, within: float = 30) -> list[dict[str, Any]]:
+        async with asyncio.timeout(within):
             while True:
                 message = await self.layer.receive(self.channel)
                 self.events.append(message)
