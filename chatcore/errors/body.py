@@ -56,7 +56,7 @@ def unwrap_message(text: str) -> tuple[int, str] | None:
     return int(found.group(1)), (found.group("body") or "").strip()
 
 
-def parse_body(body: object) -> BodyFacts:
+def parse_body(body: object, *, depth: int = 0) -> BodyFacts:
     """Facts from a body given as bytes, text, or already-decoded JSON; never raises."""
     data = _decode(body)
     facts = BodyFacts()
@@ -64,6 +64,15 @@ def parse_body(body: object) -> BodyFacts:
         data = next((item for item in data if isinstance(item, dict)), None)
     if isinstance(data, dict):
         _read_envelope(data, facts)
+    if depth < 2 and facts.message[:1] in ("{", "["):
+        # Gateways re-wrap an upstream error body as the *message* of their own.
+        inner = parse_body(facts.message, depth=depth + 1)
+        if inner.message:
+            facts.message = inner.message
+            facts.codes.extend(inner.codes)
+            facts.extra.extend(inner.extra)
+            facts.status = facts.status or inner.status
+            facts.retry_delay = facts.retry_delay or inner.retry_delay
     return facts
 
 

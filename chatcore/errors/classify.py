@@ -86,7 +86,7 @@ def _classify(error: object, provider: str | None) -> ClassifiedError:
     found = gather(error)
     signals = scan(found.text) | code_signals(found.codes)
     hint = normalize_provider(provider)
-    named = hint or normalize_provider(found.structured.provider if found.structured else "")
+    named = hint or normalize_provider(found.provider)
     guessed = named or detect_provider(found.text) or detect_provider(found.url.lower())
     result = _special(found, signals, guessed)
     if result is None:
@@ -220,7 +220,7 @@ def _fallback_detail(found: Evidence) -> str:
 def _stream_provider(text: str) -> str:
     if "message_stop" in text:
         return "anthropic"
-    if "terminal event" in text or "response.completed" in text or "[done]" in text:
+    if any(marker in text for marker in ("terminal event", "response.completed", "[done]")):
         return "openai"
     return ""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from chatcore.errors.body import BodyFacts, parse_body, split_dump, unwrap_message
+from chatcore.errors.body import MAX_BODY, BodyFacts, parse_body, split_dump, unwrap_message
 from chatcore.errors.chain import safe_str, walk
 from chatcore.errors.provider_error import Structured, structured_of
 from chatcore.errors.retry_after import retry_after_from_headers, retry_after_from_text
@@ -34,6 +34,7 @@ class Evidence:
     retry_after: float = 0.0
     text: str = ""  # lower-cased messages, body message, codes: what the patterns scan
     url: str = ""
+    provider: str = ""  # a `provider` attribute found on an exception of the chain
 
 
 def gather(error: BaseException | str) -> Evidence:
@@ -48,6 +49,9 @@ def gather(error: BaseException | str) -> Evidence:
                 found.transports.add(transport)
             if found.structured is None:
                 found.structured = structured_of(exc)
+            named = getattr(exc, "provider", None)
+            if not found.provider and isinstance(named, str):
+                found.provider = named.strip()
     else:
         found.messages.append(error.strip()[:_MAX_TEXT])
     headers = _read_structure(found)
@@ -75,8 +79,15 @@ def _read_structure(found: Evidence) -> list[tuple[str, str]]:
         headers = structured.headers
         found.url = structured.url
         found.body = parse_body(structured.body)
+        dump = _dump_of(structured.body) or _dump_of(structured.message)
+        if dump is not None:
+            # A dumped response carries its own status line and headers.
+            wrapper_status, dump_headers, dump_body = dump
+            headers = headers or dump_headers
+            if not found.body.message:
+                found.body = parse_body(dump_body)
         message = structured.message.strip()
-        if not found.body.message and message:
+        if not found.body.message and message and dump is None:
             wrapper_status, inner = _unwrap(message, found)
             message = inner or message
         found.structured_detail = found.body.message or message or _plain(structured.body)
@@ -107,6 +118,14 @@ def _unwrap(message: str, found: Evidence) -> tuple[int, str]:
             return status or facts.status, facts.message
         return status, ""
     return status, inner if wrapped is not None else ""
+
+
+def _dump_of(value: object) -> tuple[int, list[tuple[str, str]], str] | None:
+    if isinstance(value, bytes | bytearray):
+        value = bytes(value[:MAX_BODY]).decode("utf-8", "replace")
+    if not isinstance(value, str) or len(value) > MAX_BODY:
+        return None
+    return split_dump(value)
 
 
 def _plain(body: object) -> str:

@@ -85,9 +85,10 @@ PATTERNS: tuple[tuple[str, str], ...] = (
     (Signal.RATE, r"rate[ _-]?limit|too many requests|throttl"),
     (Signal.RATE_CODE, r"resource[_ ]exhausted|resource has been exhausted"),
     (Signal.RATE, r"too many tokens,? please wait"),
+    (Signal.RATE, r"(?:tokens|requests) per (?:min(?:ute)?|hour)(?![a-z])"),
     (
         Signal.NEVER_BY_WAITING,
-        r"per[ _-]?day(?![a-z])|(?<![a-z])(?:rpd|tpd)(?![a-z])|daily (?:limit|quota|request)"
+        r"per[ _-]?day|(?<![a-z])(?:rpd|tpd)(?![a-z])|daily (?:limit|quota|request)"
         r"|limit: 0(?![\d.])|request too large for",
     ),
     # Disabled provider.
@@ -156,15 +157,22 @@ CODE_SIGNALS: dict[str, tuple[str, ...]] = {
     "overloaded": (Signal.OVERLOADED,),
     "overloadederror": (Signal.OVERLOADED,),
     "engine_overloaded": (Signal.OVERLOADED,),
+    "server_is_overloaded": (Signal.OVERLOADED,),
     # Usage limits.
+    # Exhausted credit or a hard spend cap: usage limits even when sent as a 429.
     "insufficient_quota": (Signal.INSUFFICIENT_QUOTA,),
+    "credit_balance_exhausted": (Signal.INSUFFICIENT_QUOTA,),
+    "enforced_spend_limit_reached": (Signal.INSUFFICIENT_QUOTA,),
+    "contract_spend_limit_reached": (Signal.INSUFFICIENT_QUOTA,),
+    "linked_organization_spend_limit_reached": (Signal.INSUFFICIENT_QUOTA,),
+    "organization_spend_limit_exceeded": (Signal.INSUFFICIENT_QUOTA,),
+    "project_spend_limit_exceeded": (Signal.INSUFFICIENT_QUOTA,),
     "billing_error": (Signal.USAGE,),
     "billing_hard_limit_reached": (Signal.USAGE,),
     "billing_not_active": (Signal.USAGE,),
     "payment_required": (Signal.USAGE,),
     "paymentrequirederror": (Signal.USAGE,),
     "insufficient_credits": (Signal.USAGE,),
-    "servicequotaexceededexception": (Signal.USAGE,),
     # Authentication and permission.
     "invalid_api_key": (Signal.AUTH,),
     "authentication_error": (Signal.AUTH,),
@@ -193,6 +201,9 @@ CODE_SIGNALS: dict[str, tuple[str, ...]] = {
     "throttlingexception": (Signal.RATE, Signal.RATE_CODE),
     "toomanyrequestsexception": (Signal.RATE, Signal.RATE_CODE),
     "too_many_requests": (Signal.RATE, Signal.RATE_CODE),
+    "slow_down": (Signal.RATE, Signal.RATE_CODE),
+    # Bedrock: "You can resubmit your request later" (sent as HTTP 400).
+    "servicequotaexceededexception": (Signal.RATE, Signal.RATE_CODE),
     # Disabled provider.
     "provider_disabled": (Signal.DISABLED,),
     # Transient availability.

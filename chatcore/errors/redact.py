@@ -25,7 +25,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     # No word boundary before `sk-`: a key glued to other text must still be masked.
     # Requiring a digit spares ordinary words such as "desk-reservations".
-    (re.compile(r"sk-(?=[A-Za-z_\-*.]*\d)[A-Za-z0-9_\-*.]{6,}"), _MASK),
+    (re.compile(r"sk-(?=[A-Za-z_\-*]*\d)[A-Za-z0-9_\-*]{6,}"), _MASK),
     (re.compile(r"\bAIza[0-9A-Za-z_\-]{20,}"), _MASK),
     (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{12,}"), _MASK),
     (re.compile(r"\b(?:xai|gsk|pplx|hf|r8|nvapi)[-_][A-Za-z0-9_\-]{16,}"), _MASK),

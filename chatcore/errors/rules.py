@@ -38,8 +38,13 @@ class Facts:
         return signal in self.signals
 
     @property
+    def context(self) -> bool:
+        # 413: the request is larger than the provider accepts at all.
+        return self.has(Signal.CONTEXT) or self.status == 413
+
+    @property
     def config(self) -> bool:
-        return self.has(Signal.CONFIG) or self.has(Signal.CONTEXT) or self._model_not_found
+        return self.has(Signal.CONFIG) or self.context or self._model_not_found
 
     @property
     def _model_not_found(self) -> bool:
@@ -47,7 +52,8 @@ class Facts:
 
     @property
     def rate_status(self) -> bool:
-        return self.status == 429 or self.has(Signal.RATE_CODE)
+        """HTTP 429, or a code that stands for it (unless the status says payment)."""
+        return self.status == 429 or (self.has(Signal.RATE_CODE) and self.status != 402)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +85,8 @@ RULES: tuple[Rule, ...] = (
         "usage_limit",
         lambda f: (
             f.has(Signal.INSUFFICIENT_QUOTA)
-            or (not f.rate_status and (f.has(Signal.USAGE) or f.status == 402))
+            or f.status == 402
+            or (f.has(Signal.USAGE) and not f.rate_status)
         ),
         ErrorKind.USAGE_LIMIT,
         _no,
@@ -119,7 +126,7 @@ RULES: tuple[Rule, ...] = (
         lambda f: not f.our_deadline,
     ),
     Rule("content_filter", lambda f: f.has(Signal.CONTENT), ErrorKind.CONTENT_FILTER, _no),
-    Rule("context_length", lambda f: f.has(Signal.CONTEXT), ErrorKind.CONTEXT_LENGTH, _no),
+    Rule("context_length", lambda f: f.context, ErrorKind.CONTEXT_LENGTH, _no),
     Rule("config", lambda f: f.config, ErrorKind.CONFIG, _no),
     Rule(
         "server_error",
