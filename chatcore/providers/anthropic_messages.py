@@ -12,8 +12,8 @@ from typing import Any
 
 import anthropic
 
+from chatcore.providers._boundary import SDK_ERRORS, closed_early, content_filtered, convert_error
 from chatcore.providers._shared import client_options, ensure_usable
-from chatcore.providers.errors import SDK_ERRORS, closed_early, content_filtered, convert_error
 from chatcore.providers.types import Finish, Part, ProviderConfig, TextDelta, TurnRequest, Usage
 
 __all__ = ["AnthropicAdapter"]
@@ -52,8 +52,6 @@ class AnthropicAdapter:
         }
         if system:
             params["system"] = system
-        if request.temperature is not None:
-            params["temperature"] = request.temperature
         if request.extra_headers:
             params["extra_headers"] = dict(request.extra_headers)
         return params

@@ -1,179 +1,21 @@
-"""The one boundary where SDK and transport failures become errors `chatcore.errors` classifies.
+"""The error the adapters raise themselves when a stream ends too soon.
 
-Every adapter funnels what its SDK raises through `convert_error` and raises the
-result ``from`` the original, so the classifier sees our structured error first
-and can still walk down to the SDK and httpx2 exceptions underneath. Errors the
-adapters detect themselves (a truncated stream, an in-stream error event, a
-safety stop) are built here too, so their wording lives in one place.
+Everything else an adapter raises is a `chatcore.errors.ProviderError` or
+`ProviderTransportReset` (built in `_boundary`), chained to the SDK's exception.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from typing import Any
-
-import anthropic
-import httpx2
-import openai
-
-from chatcore.errors import ProviderError, ProviderTransportReset
-
-__all__ = [
-    "SDK_ERRORS",
-    "StreamClosedEarly",
-    "closed_early",
-    "content_filtered",
-    "convert_error",
-    "in_stream_error",
-]
-
-# What an adapter's `except` converts: both SDKs' errors (either SDK may surface the
-# other's transport errors through httpx2), raw httpx2 errors (the Anthropic SDK does
-# not wrap failures while reading a stream) and undecodable SSE data.
-SDK_ERRORS: tuple[type[Exception], ...] = (
-    openai.APIError,
-    anthropic.APIError,
-    httpx2.HTTPError,
-    json.JSONDecodeError,
-)
-
-# A plain-text error body longer than this is a page, not a message worth quoting.
-_MAX_PLAIN = 300
+__all__ = ["StreamClosedEarly"]
 
 
 class StreamClosedEarly(Exception):
-    """The provider's stream ended cleanly before its terminal event (a truncated turn)."""
+    """The provider's stream ended cleanly before its terminal event (a truncated turn).
+
+    Its text names the provider and the missing event ("anthropic stream closed
+    before message_stop"), which the classifier reads as a retryable timeout.
+    """
 
     def __init__(self, message: str, *, provider: str) -> None:
         super().__init__(message)
         self.provider = provider
-
-
-def closed_early(provider: str, label: str, terminal: str) -> StreamClosedEarly:
-    """E.g. "anthropic stream closed before message_stop": classified as a retryable timeout."""
-    return StreamClosedEarly(f"{label} stream closed before {terminal}", provider=provider)
-
-
-def _explicit_status(error: Mapping[str, Any]) -> int | None:
-    """An HTTP status the error object states itself (vLLM and OpenRouter put it in `code`).
-
-    No status is inferred from a type name: the response was a 200, and a made-up
-    status would show the user an HTTP error that never happened.
-    """
-    for key in ("status", "code"):
-        value = error.get(key)
-        if isinstance(value, str) and value.isdigit():
-            value = int(value)
-        if isinstance(value, int) and not isinstance(value, bool) and 400 <= value <= 599:
-            return value
-    return None
-
-
-def in_stream_error(provider: str, event: Mapping[str, Any], *, label: str) -> ProviderError:
-    """A `ProviderError` for an error that arrived inside a 200 stream.
-
-    ``event`` is the provider's own JSON: an Anthropic ``{"type": "error", "error":
-    {...}}`` event, an OpenAI ``{"error": {...}}`` object, or a bare OpenAI error
-    object (a Responses ``error`` event, ``response.failed``'s ``response.error``).
-    The body keeps the provider's shape so the classifier reads type, code and
-    message from it.
-    """
-    nested = event.get("error")
-    error: Mapping[str, Any] = nested if isinstance(nested, Mapping) else event
-    body: Mapping[str, Any] = event if isinstance(nested, Mapping) else {"error": dict(event)}
-    message = error.get("message")
-    text = message if isinstance(message, str) and message else "an error event without a message"
-    return ProviderError(
-        f"{label} sent an error event mid-stream: {text}",
-        status_code=_explicit_status(error),
-        body=json.dumps(body),
-        provider=provider,
-    )
-
-
-def content_filtered(
-    provider: str, label: str, reason: str, explanation: str | None = None
-) -> ProviderError:
-    """The provider's safety system stopped the answer midway (a stop reason, not an error).
-
-    There is no error body to quote, so the text states the provider's stop
-    reason (and its explanation, when it gives one) in words the classifier
-    reads as a content-filter signal.
-    """
-    text = f"{label} stream stopped by the provider's safety system ({reason})"
-    if explanation:
-        text = f"{text}: {explanation}"
-    return ProviderError(text, provider=provider)
-
-
-def _body_text(response: httpx2.Response) -> str:
-    """The provider's error message from a JSON body, or a short plain-text body; else ""."""
-    try:
-        raw = response.text.strip()
-    except httpx2.ResponseNotRead:
-        return ""
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        plain = raw[:1] != "<" and len(raw) <= _MAX_PLAIN
-        return " ".join(raw.split()) if plain else ""
-    error = data.get("error", data) if isinstance(data, Mapping) else None
-    message = error.get("message") if isinstance(error, Mapping) else error
-    return message if isinstance(message, str) else ""
-
-
-def _status_error(
-    exc: openai.APIStatusError | anthropic.APIStatusError, provider: str, label: str
-) -> ProviderError:
-    """An HTTP error response, with its real status, headers and body."""
-    response = exc.response
-    try:
-        body: str | None = response.text
-    except httpx2.ResponseNotRead:
-        body = json.dumps(exc.body) if exc.body is not None else None
-    said = _body_text(response)
-    status = response.status_code
-    return ProviderError(
-        f"{label} returned HTTP {status} - {said}" if said else f"{label} returned HTTP {status}",
-        status_code=status,
-        headers=dict(response.headers.items()),
-        body=body,
-        provider=provider,
-    )
-
-
-def convert_error(exc: Exception, *, provider: str, label: str, streaming: bool) -> Exception:
-    """The classifiable error for what an SDK raised; the caller raises it ``from exc``.
-
-    ``streaming`` is True once the response headers arrived: a transport failure
-    after that point means the provider dropped (or stalled) a live stream.
-    """
-    if isinstance(exc, openai.APIStatusError | anthropic.APIStatusError):
-        if exc.response.status_code >= 400:
-            return _status_error(exc, provider, label)
-        # Anthropic raises an `error` SSE event as a status error of the 200 response.
-        event = exc.body if isinstance(exc.body, Mapping) else {"error": {"message": str(exc)}}
-        return in_stream_error(provider, event, label=label)
-    if isinstance(
-        exc, openai.APIConnectionError | anthropic.APIConnectionError | httpx2.TransportError
-    ):
-        if streaming:
-            return ProviderTransportReset(f"{label} stream dropped mid-response: {_describe(exc)}")
-        return ProviderError(f"{label} request failed: {_describe(exc)}", provider=provider)
-    if isinstance(exc, openai.APIError):
-        # The OpenAI SDK raises an `{"error": {...}}` stream object as a bare APIError.
-        inner = exc.body if isinstance(exc.body, Mapping) else {"message": exc.message}
-        return in_stream_error(provider, {"error": inner}, label=label)
-    if isinstance(exc, json.JSONDecodeError):
-        return ProviderError(f"{label} sent a malformed stream event: {exc}", provider=provider)
-    return ProviderError(f"{label} request failed: {_describe(exc)}", provider=provider)
-
-
-def _describe(exc: BaseException) -> str:
-    """The SDK's message plus the transport error beneath it ("Connection error." says little)."""
-    parts = [str(exc) or type(exc).__name__]
-    cause = exc.__cause__
-    if cause is not None and str(cause) not in parts:
-        parts.append(str(cause) or type(cause).__name__)
-    return ": ".join(parts)

@@ -11,8 +11,8 @@ from typing import Any
 
 import openai
 
+from chatcore.providers._boundary import SDK_ERRORS, closed_early, content_filtered, convert_error
 from chatcore.providers._shared import client_options, ensure_usable
-from chatcore.providers.errors import SDK_ERRORS, closed_early, content_filtered, convert_error
 from chatcore.providers.types import Finish, Part, ProviderConfig, TextDelta, TurnRequest, Usage
 
 __all__ = ["ChatCompletionsAdapter"]
@@ -50,8 +50,6 @@ class ChatCompletionsAdapter:
         }
         if request.max_output_tokens is not None:
             params[self._max_tokens_field] = request.max_output_tokens
-        if request.temperature is not None:
-            params["temperature"] = request.temperature
         if request.extra_headers:
             params["extra_headers"] = dict(request.extra_headers)
         return params

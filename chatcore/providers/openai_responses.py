@@ -13,14 +13,14 @@ from typing import Any
 
 import openai
 
-from chatcore.providers._shared import client_options, ensure_usable
-from chatcore.providers.errors import (
+from chatcore.providers._boundary import (
     SDK_ERRORS,
     closed_early,
     content_filtered,
     convert_error,
     in_stream_error,
 )
+from chatcore.providers._shared import client_options, ensure_usable
 from chatcore.providers.types import Finish, Part, ProviderConfig, TextDelta, TurnRequest, Usage
 
 __all__ = ["ResponsesAdapter"]
@@ -52,8 +52,6 @@ class ResponsesAdapter:
             params["previous_response_id"] = request.previous_response_id
         if request.max_output_tokens is not None:
             params["max_output_tokens"] = request.max_output_tokens
-        if request.temperature is not None:
-            params["temperature"] = request.temperature
         if request.extra_headers:
             params["extra_headers"] = dict(request.extra_headers)
         return params

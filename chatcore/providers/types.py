@@ -55,7 +55,6 @@ class TurnRequest:
     previous_response_id: str | None = None
     max_output_tokens: int | None = None
     extra_headers: Mapping[str, str] = field(default_factory=_no_headers)
-    temperature: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
