@@ -1,0 +1,157 @@
+"""Several `manage.py chatd` processes on one PostgreSQL: exclusive claims and crash takeover."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+
+from chatcore import persistence
+from chatcore.fakeprovider import split_tokens
+from chatcore.fakeprovider.testing import FakeProviderServer
+from chatcore.models import Chat, ChatMessage, ChatStatus, MessageRole, Provider, text_parts
+from tests.conftest import ROOT
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+LEASE = 3.0
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeProviderServer]:
+    with FakeProviderServer() as server:
+        yield server
+
+
+def _runner_env() -> dict[str, str]:
+    db = settings.DATABASES["default"]
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env.update(
+        DJANGO_SETTINGS_MODULE="chatui.settings",
+        DJANGO_SECRET_KEY="runner-test-key",
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        CHAT_LEASE_SECONDS=str(LEASE),
+        CHAT_POLL_INTERVAL="0.05",
+        CHAT_RUNNER="external",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def _start_runner(tmp_path, name: str) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
+    with (tmp_path / f"{name}.log").open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "manage.py", "chatd", "--allow-memory-layer"],
+            cwd=ROOT,
+            env=_runner_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait(predicate, *, within: float, step: float = 0.05) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+def _provider(fake: FakeProviderServer) -> Provider:
+    return Provider.objects.create(
+        name="fake", kind="fake", base_url=fake.openai_base_url, models=["demo-echo"]
+    )
+
+
+def _queue(chat: Chat, text: str) -> None:
+    ChatMessage.objects.create(chat=chat, role=MessageRole.USER, content=text_parts(text))
+    Chat.objects.filter(pk=chat.pk).update(status=ChatStatus.PENDING)
+
+
+def test_two_runners_racing_for_50_turns_run_each_exactly_once(fake, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    fake.reset()
+    provider = _provider(fake)
+    owner = User.objects.create_user("racer")
+    chats = [
+        persistence.create_chat(owner=owner, provider=provider, model="demo-echo")
+        for _ in range(50)
+    ]
+    for index, chat in enumerate(chats):
+        _queue(chat, f"turn {index}")
+    runners = [_start_runner(tmp_path, "a"), _start_runner(tmp_path, "b")]
+    try:
+        done = _wait(
+            lambda: (
+                Chat.objects.filter(status=ChatStatus.IDLE, pk__in=[c.pk for c in chats]).count()
+                == 50
+            ),
+            within=90,
+        )
+    finally:
+        for proc in runners:
+            _stop(proc)
+    assert done, "not every turn finished"
+    for index, chat in enumerate(chats):
+        answers = list(ChatMessage.objects.filter(chat=chat, role=MessageRole.ASSISTANT))
+        assert [a.text for a in answers] == [f"turn {index}"]
+    completions = [r for r in fake.requests() if r["path"].endswith("/chat/completions")]
+    assert len(completions) == 50, "no turn was sent to the provider twice"
+    logs = [(tmp_path / f"{n}.log").read_text() for n in ("a", "b")]
+    assert all("started" in log for log in logs)
+
+
+def test_a_killed_runner_s_turn_is_completed_by_another_after_the_lease(fake, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    fake.reset()
+    provider = _provider(fake)
+    chat = persistence.create_chat(
+        owner=User.objects.create_user("victim"), provider=provider, model="demo-echo"
+    )
+    # demo-echo streams at 30 tokens/s: 150 words take ~5 s, long enough to kill mid-stream.
+    question = " ".join(f"word{i}" for i in range(150))
+    _queue(chat, question)
+    first = _start_runner(tmp_path, "first")
+    second = None
+    try:
+        assert _wait(
+            lambda: Chat.objects.get(pk=chat.pk).live_state.get("phase") == "streaming", within=20
+        )
+        dead_owner = Chat.objects.get(pk=chat.pk).lease_owner
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=5)
+        killed_at = time.monotonic()
+        second = _start_runner(tmp_path, "second")
+        finished = _wait(
+            lambda: Chat.objects.get(pk=chat.pk).status == ChatStatus.IDLE, within=LEASE + 5 + 6
+        )
+        elapsed = time.monotonic() - killed_at
+    finally:
+        _stop(first)
+        if second is not None:
+            _stop(second)
+    assert finished, (tmp_path / "second.log").read_text()
+    refreshed = Chat.objects.get(pk=chat.pk)
+    assert refreshed.lease_owner == "" and refreshed.last_error is None
+    answers = [m.text for m in ChatMessage.objects.filter(chat=chat, role=MessageRole.ASSISTANT)]
+    assert answers == [question], "the full text, exactly once"
+    assert split_tokens(answers[0])
+    # Streaming 150 tokens takes ~5 s; the takeover waits for the lease (3 s) first.
+    assert elapsed < LEASE + 5 + 6
+    assert dead_owner
