@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chatcore.errors.classified import ClassifiedError
-from chatcore.errors.classify import classify, with_classification
+from chatcore.errors.classifier import classify, with_classification
 from chatcore.errors.exceptions import DeadlineExceeded, ProviderError, ProviderTransportReset
 from chatcore.errors.kinds import ErrorKind, kind_label
 from chatcore.errors.messages import provider_display_name, retry_message, terminal_message
