@@ -16,20 +16,18 @@ from chatcore.fakeprovider.asgi import (
     Sleep,
     read_body,
     request_headers,
-    send_bytes,
     send_json,
 )
 from chatcore.fakeprovider.control import models_document, recorded_headers
-from chatcore.fakeprovider.inputs import conversation_key, input_token_count, last_user_text
+from chatcore.fakeprovider.inputs import conversation_key
 from chatcore.fakeprovider.openai_chat import ChatCompletionsWire
 from chatcore.fakeprovider.openai_responses import ResponsesWire
-from chatcore.fakeprovider.outcomes import ERROR_PRESETS, Outcome, ScenarioError, parse_outcome
-from chatcore.fakeprovider.presets import ErrorSpec, error_bytes, resolve_error, retry_headers
+from chatcore.fakeprovider.outcomes import Outcome, ScenarioError, parse_outcome
+from chatcore.fakeprovider.presets import ErrorSpec
+from chatcore.fakeprovider.respond import Responder, invalid_request
 from chatcore.fakeprovider.scenarios import choose_scenario
 from chatcore.fakeprovider.state import RequestLog, ResponseStore, ScenarioBook
-from chatcore.fakeprovider.streaming import Answer, play_document, play_stream
-from chatcore.fakeprovider.text import split_tokens, tokens_for
-from chatcore.fakeprovider.wire import Wire, new_id
+from chatcore.fakeprovider.wire import Wire
 
 __all__ = ["FakeProvider", "create_app"]
 
@@ -37,11 +35,6 @@ _APIS: dict[str, type[Wire]] = {
     "/openai/v1/chat/completions": ChatCompletionsWire,
     "/openai/v1/responses": ResponsesWire,
     "/anthropic/v1/messages": MessagesWire,
-}
-_REQUIRED = {
-    "chat": ("model", "messages"),
-    "responses": ("model",),
-    "anthropic": ("model", "messages", "max_tokens"),
 }
 _PREVIOUS_NOT_FOUND = parse_outcome({"kind": "previous_response_not_found"})
 
@@ -62,8 +55,7 @@ class FakeProvider:
         self.scenarios = ScenarioBook(ttl=state_ttl, clock=clock)
         self.requests = RequestLog()
         self.responses = ResponseStore()
-        self._sleep = sleep
-        self._clock = clock
+        self._responder = Responder(sleep=sleep, clock=clock, wall_clock=wall_clock)
         self._wall_clock = wall_clock
 
     def reset(self) -> None:
@@ -98,16 +90,21 @@ class FakeProvider:
             await send_json(send, 404, {"error": {"message": f"no route for {method} {path}"}})
 
     def route_path(self, scope: Scope) -> str:
-        """The request path relative to where this app is mounted."""
+        """The request path relative to where this app is mounted (``""`` if outside it)."""
         if "path_remaining" in scope:  # mounted by a Channels URLRouter
-            path = "/" + str(scope["path_remaining"]).lstrip("/")
+            remaining = str(scope["path_remaining"])
+            path = "/" + remaining.lstrip("/")
+            mount = scope["path"][: len(scope["path"]) - len(remaining)]
         else:
             path = scope["path"]
-            root = scope.get("root_path", "")
-            if root and path.startswith(root):
-                path = path[len(root) :]
-        if self.prefix and (path == self.prefix or path.startswith(self.prefix + "/")):
-            path = path[len(self.prefix) :]
+            mount = scope.get("root_path", "")
+            if mount and path.startswith(mount):
+                path = path[len(mount) :]
+        if self.prefix:
+            if path == self.prefix or path.startswith(self.prefix + "/"):
+                path = path[len(self.prefix) :]
+            elif not mount.rstrip("/").endswith(self.prefix):
+                return ""  # not under our prefix, and no router stripped it already
         return path or "/"
 
     async def _serve(
@@ -131,9 +128,9 @@ class FakeProvider:
             "outcome": None,
         }
         self.requests.add(entry)
-        problem = _invalid_request(api, body)
+        problem = invalid_request(api, body)
         if problem is not None:
-            await self._send_error(send, api, problem, ())
+            await self._responder.send_error(send, api, problem)
             return
         assert isinstance(body, dict)
         model = str(body["model"])
@@ -141,7 +138,7 @@ class FakeProvider:
             script = choose_scenario(headers.get("x-fake-scenario"), model)
         except ScenarioError as exc:
             spec = ErrorSpec(400, "fake_scenario_error", "fake_scenario_error", None, str(exc))
-            await self._send_error(send, api, spec, ())
+            await self._responder.send_error(send, api, spec)
             return
         previous = body.get("previous_response_id") if api == "responses" else None
         if previous is not None and previous not in self.responses:
@@ -152,60 +149,15 @@ class FakeProvider:
             entry["attempt"] = self.scenarios.next_attempt(entry["conversation"])
             outcome = script[min(entry["attempt"], len(script)) - 1]
         entry["outcome"] = dict(outcome.spec)
-        await self._answer(send, receive, wire_class, body, headers, outcome)
-
-    async def _answer(
-        self,
-        send: Send,
-        receive: Receive,
-        wire_class: type[Wire],
-        body: dict[str, Any],
-        headers: dict[str, str],
-        outcome: Outcome,
-    ) -> None:
-        api, model = wire_class.api, str(body["model"])
-        streaming = body.get("stream") is True
-        error_preset = outcome.kind if outcome.kind in ERROR_PRESETS else None
-        if outcome.kind == "stream_error":
-            error_preset = outcome.error or ("overloaded" if api == "anthropic" else "server_error")
-        error = None
-        if error_preset is not None:
-            error = resolve_error(
-                error_preset,
-                api=api,
-                model=model,
-                api_key=_api_key(headers),
-                previous_response_id=body.get("previous_response_id"),
-                message=outcome.message,
-                status=outcome.status,
-            )
-        if outcome.kind == "status":
-            await self._sleep(outcome.delay)
-            await _send_status(send, outcome)
-            return
-        if error is not None and (outcome.kind != "stream_error" or not streaming):
-            await self._sleep(outcome.delay)
-            extra = (*retry_headers(outcome, now=self._wall_clock()), *outcome.headers)
-            await self._send_error(send, api, error, extra)
-            return
-        wire = wire_class(
-            model=model,
-            body=body,
-            input_tokens=input_token_count(api, body),
-            request_id=new_id("req_", 24),
-            created=int(self._wall_clock()),
+        await self._responder.answer(
+            send,
+            receive,
+            wire_class,
+            body,
+            headers,
+            outcome,
+            on_complete=lambda wire: self._completed(wire, body, outcome),
         )
-        answer = Answer(
-            outcome=outcome,
-            tokens=_tokens(outcome, api, body),
-            error=error,
-            headers=outcome.headers,
-            on_complete=lambda: self._completed(wire, body, outcome),
-        )
-        if streaming:
-            await play_stream(send, receive, wire, answer, sleep=self._sleep, clock=self._clock)
-        else:
-            await play_document(send, receive, wire, answer, sleep=self._sleep)
 
     def _completed(self, wire: Wire, body: dict[str, Any], outcome: Outcome) -> None:
         # Only fully completed, stored responses can anchor a chain later.
@@ -215,15 +167,6 @@ class FakeProvider:
             and body.get("store") is not False
         ):
             self.responses.add(wire.response_id)
-
-    async def _send_error(
-        self, send: Send, api: str, spec: ErrorSpec, extra: tuple[tuple[str, str], ...]
-    ) -> None:
-        request_id = new_id("req_", 24)
-        body, content_type = error_bytes(spec, api=api, request_id=request_id)
-        id_header = "request-id" if api == "anthropic" else "x-request-id"
-        headers = [("content-type", content_type), (id_header, request_id), *extra]
-        await send_bytes(send, spec.status, body, headers)
 
 
 def create_app(
@@ -238,52 +181,6 @@ def create_app(
     return FakeProvider(
         prefix=prefix, state_ttl=state_ttl, sleep=sleep, clock=clock, wall_clock=wall_clock
     )
-
-
-def _tokens(outcome: Outcome, api: str, body: dict[str, Any]) -> list[str]:
-    if outcome.text is not None:
-        return split_tokens(outcome.text)
-    if outcome.echo:
-        return split_tokens(last_user_text(api, body))
-    return tokens_for(outcome.tokens)
-
-
-def _api_key(headers: dict[str, str]) -> str:
-    bearer = headers.get("authorization", "")
-    return bearer.removeprefix("Bearer ").strip() or headers.get("x-api-key", "")
-
-
-def _invalid_request(api: str, body: object) -> ErrorSpec | None:
-    """The provider's own 400 for a body it would not accept at all."""
-    if not isinstance(body, dict):
-        if api == "anthropic":
-            return ErrorSpec(
-                400, "invalid_request_error", None, None, "There was an error parsing the body."
-            )
-        message = "We could not parse the JSON body of your request."
-        return ErrorSpec(400, "invalid_request_error", None, None, message)
-    for name in _REQUIRED[api]:
-        if name not in body:
-            if api == "anthropic":
-                return ErrorSpec(
-                    400, "invalid_request_error", None, None, f"{name}: Field required"
-                )
-            message = f"Missing required parameter: '{name}'."
-            return ErrorSpec(
-                400, "invalid_request_error", "missing_required_parameter", name, message
-            )
-    return None
-
-
-async def _send_status(send: Send, outcome: Outcome) -> None:
-    status = outcome.status or 200
-    if outcome.raw is not None:
-        content_type = outcome.content_type or "text/plain; charset=utf-8"
-        body = outcome.raw.encode()
-    else:
-        content_type = outcome.content_type or "application/json"
-        body = b"" if outcome.body is None else json.dumps(outcome.body).encode()
-    await send_bytes(send, status, body, [("content-type", content_type), *outcome.headers])
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

@@ -11,15 +11,18 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 import uvicorn
 
-from chatcore.fakeprovider.app import FakeProvider, create_app
+from chatcore.fakeprovider.app import create_app
 
-__all__ = ["FakeProviderProcess", "FakeProviderServer", "free_port"]
+__all__ = ["ASGIApp", "FakeProviderProcess", "FakeProviderServer", "free_port"]
+
+ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
 _ROOT = Path(__file__).resolve().parents[2]
 _LOOPBACK = "127.0.0.1"
@@ -32,6 +35,11 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((_LOOPBACK, 0))
         return int(sock.getsockname()[1])
+
+
+def _normalised(prefix: str) -> str:
+    """``fake/`` and ``/fake/`` both mean ``/fake``; empty means no prefix."""
+    return "/" + prefix.strip("/") if prefix.strip("/") else ""
 
 
 class _Endpoints:
@@ -70,9 +78,23 @@ class _Endpoints:
 class FakeProviderServer(_Endpoints):
     """The app under uvicorn on a free loopback port, in a thread; ``with`` or ``async with``."""
 
-    def __init__(self, *, app: FakeProvider | None = None, port: int = 0, **options: Any) -> None:
-        self.app = app if app is not None else create_app(**options)
-        self.prefix = self.app.prefix
+    def __init__(
+        self,
+        *,
+        app: ASGIApp | None = None,
+        prefix: str | None = None,
+        port: int = 0,
+        **options: Any,
+    ) -> None:
+        """Serve ``app`` (default: a new ``create_app(prefix=..., **options)``).
+
+        ``prefix`` is where the fake provider answers; it defaults to the app's own.
+        Pass it explicitly when ``app`` is an outer router that mounts the fake.
+        """
+        if app is None:
+            app = create_app(prefix=prefix or "", **options)
+        self.app = app
+        self.prefix = _normalised(prefix) if prefix is not None else getattr(app, "prefix", "")
         self._requested_port = port
         self.port = 0
         self._server: uvicorn.Server | None = None
@@ -142,7 +164,7 @@ class FakeProviderProcess(_Endpoints):
         self, *, port: int | None = None, prefix: str = "", state_ttl: float = 300.0
     ) -> None:
         self.port = port or free_port()
-        self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+        self.prefix = _normalised(prefix)
         self._state_ttl = state_ttl
         self._process: subprocess.Popen[bytes] | None = None
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the runner

@@ -61,11 +61,18 @@ async def test_model_named_scenario_advances_per_conversation(
 ):
     with pytest.raises(openai.RateLimitError) as first:
         await create("chat", openai_client, anthropic_client, model="demo-flaky")
-    assert first.value.response.headers["retry-after"] == "3"
-    fake.app.scenarios.clear()  # forget the position: the script starts over
+    second = await create("chat", openai_client, anthropic_client, model="demo-flaky")
 
+    assert first.value.response.headers["retry-after"] == "3"
+    assert second.finish == "stop"
     with pytest.raises(openai.RateLimitError):
-        await create("chat", openai_client, anthropic_client, model="demo-flaky")
+        await create(
+            "chat",
+            openai_client,
+            anthropic_client,
+            model="demo-flaky",
+            messages=[{"role": "user", "content": "new"}],
+        )
 
 
 async def test_reset_route_forgets_positions_requests_and_response_ids(
