@@ -232,3 +232,28 @@ def page(browser: Any) -> Iterator[Any]:
         yield page
     finally:
         context.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_stray_test_db_sessions(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Let the test database be dropped even if a worker thread still holds a connection.
+
+    Async tests run ORM calls on asgiref's executor thread (and runners keep
+    theirs); PostgreSQL refuses to drop a database with open sessions.
+    """
+    if "django_db_setup" not in request.fixturenames and not database_is_postgres():
+        yield
+        return
+    request.getfixturevalue("django_db_setup")
+    yield
+    from django.conf import settings
+
+    import psycopg
+
+    name = settings.DATABASES["default"]["NAME"]
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
 from chatcore.errors import classify
 from chatcore.metrics import RetryMetrics, default_retry_metrics
@@ -44,8 +45,27 @@ class _Turn:
     stop_reason: str = ""
 
 
+def _with_reconnect(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run one runner DB call; after a dropped connection, reconnect and try it once more.
+
+    A runner lives for days outside any request cycle, so nothing else recycles
+    its connection: a PostgreSQL restart or a terminated backend would otherwise
+    fail every later call. Each call is one transaction (or one statement), so a
+    call whose connection died was rolled back and is safe to run again.
+    """
+    close_old_connections()
+    try:
+        return fn(*args, **kwargs)
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise
+        log.warning("database connection lost; reconnecting", exc_info=True)
+        connection.close()
+        return fn(*args, **kwargs)
+
+
 async def _db(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    return await sync_to_async(fn, thread_sensitive=True)(*args, **kwargs)
+    return await sync_to_async(_with_reconnect, thread_sensitive=True)(fn, *args, **kwargs)
 
 
 class Runner:

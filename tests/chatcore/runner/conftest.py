@@ -81,6 +81,10 @@ class Counter:
         return await sync_to_async(run, thread_sensitive=True)()
 
 
+def _close_connection() -> None:
+    connection.close()  # the calling thread's connection (`connection` is thread-local)
+
+
 @contextlib.asynccontextmanager
 async def running(
     layer: Any,
@@ -113,6 +117,9 @@ async def running(
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        # The runner's thread keeps a connection; the test database cannot be
+        # dropped while it is open.
+        await sync_to_async(_close_connection, thread_sensitive=True)()
 
 
 class Subscriber:
