@@ -246,9 +246,8 @@ def _close_stray_test_db_sessions(request: pytest.FixtureRequest) -> Iterator[No
         return
     request.getfixturevalue("django_db_setup")
     yield
-    from django.conf import settings
-
     import psycopg
+    from django.conf import settings
 
     name = settings.DATABASES["default"]["NAME"]
     with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as admin:
