@@ -11,6 +11,7 @@ import openai
 import pytest
 
 from chatcore.fakeprovider.testing import FakeProviderServer
+from tests.chatcore.fakeprovider import sdk
 
 
 @pytest.fixture(scope="module")
@@ -27,28 +28,13 @@ def fake(fake_server: FakeProviderServer) -> FakeProviderServer:
 
 @pytest.fixture
 async def openai_client(fake: FakeProviderServer) -> AsyncIterator[openai.AsyncOpenAI]:
-    # trust_env=False: a proxy in the environment must never see loopback test traffic.
-    client = openai.AsyncOpenAI(
-        base_url=fake.openai_base_url,
-        api_key="sk-test-0123456789abcdef",
-        max_retries=0,
-        timeout=20,
-        http_client=openai.DefaultAsyncHttpxClient(trust_env=False),
-    )
-    async with client:
+    async with sdk.openai_client(fake.openai_base_url) as client:
         yield client
 
 
 @pytest.fixture
 async def anthropic_client(fake: FakeProviderServer) -> AsyncIterator[anthropic.AsyncAnthropic]:
-    client = anthropic.AsyncAnthropic(
-        base_url=fake.anthropic_base_url,
-        api_key="sk-ant-test-0123456789",
-        max_retries=0,
-        timeout=20,
-        http_client=anthropic.DefaultAsyncHttpxClient(trust_env=False),
-    )
-    async with client:
+    async with sdk.anthropic_client(fake.anthropic_base_url) as client:
         yield client
 
 

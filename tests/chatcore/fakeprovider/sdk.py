@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,31 @@ import anthropic
 import openai
 
 APIS = ("chat", "responses", "anthropic")
+
+# Building a client loads the CA bundle (~50 ms); loopback is plain HTTP, so share one context.
+_TLS = ssl.create_default_context()
+
+
+def openai_client(base_url: str) -> openai.AsyncOpenAI:
+    """An OpenAI client for the fake: no SDK retries, and no proxy from the environment."""
+    return openai.AsyncOpenAI(
+        base_url=base_url,
+        api_key="sk-test-0123456789abcdef",
+        max_retries=0,
+        timeout=20,
+        http_client=openai.DefaultAsyncHttpxClient(trust_env=False, verify=_TLS),
+    )
+
+
+def anthropic_client(base_url: str) -> anthropic.AsyncAnthropic:
+    """An Anthropic client for the fake: no SDK retries, and no proxy from the environment."""
+    return anthropic.AsyncAnthropic(
+        base_url=base_url,
+        api_key="sk-ant-test-0123456789",
+        max_retries=0,
+        timeout=20,
+        http_client=anthropic.DefaultAsyncHttpxClient(trust_env=False, verify=_TLS),
+    )
 
 
 @dataclass

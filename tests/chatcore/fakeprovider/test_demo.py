@@ -12,6 +12,7 @@ import pytest
 
 from chatcore.fakeprovider import DEMO_RATE, DEMO_TOKENS, SCENARIOS, create_app, token_text
 from chatcore.fakeprovider.testing import FakeProviderServer
+from tests.chatcore.fakeprovider import sdk
 from tests.chatcore.fakeprovider.sdk import APIS, Result, create, stream
 
 PARAGRAPH = token_text(DEMO_TOKENS)
@@ -45,18 +46,8 @@ async def clients(
 ) -> AsyncIterator[tuple[openai.AsyncOpenAI, anthropic.AsyncAnthropic]]:
     demo_server.reset()
     recorder.sleeps.clear()
-    oc = openai.AsyncOpenAI(
-        base_url=demo_server.openai_base_url,
-        api_key="sk-demo",
-        max_retries=0,
-        http_client=openai.DefaultAsyncHttpxClient(trust_env=False),
-    )
-    ac = anthropic.AsyncAnthropic(
-        base_url=demo_server.anthropic_base_url,
-        api_key="sk-ant-demo",
-        max_retries=0,
-        http_client=anthropic.DefaultAsyncHttpxClient(trust_env=False),
-    )
+    oc = sdk.openai_client(demo_server.openai_base_url)
+    ac = sdk.anthropic_client(demo_server.anthropic_base_url)
     async with oc, ac:
         yield oc, ac
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import anthropic
 import httpx
-import openai
 import pytest
 from channels.routing import URLRouter
 from django.urls import re_path
 
 from chatcore.fakeprovider import create_app, token_text
 from chatcore.fakeprovider.testing import FakeProviderServer
+from tests.chatcore.fakeprovider import sdk
 from tests.chatcore.fakeprovider.sdk import APIS, stream
 
 
@@ -56,18 +55,8 @@ MOUNTS = {
 async def test_sdks_work_with_the_mount_point_in_the_base_url(mount, api):
     async with MOUNTS[mount]() as server:
         assert server.openai_base_url.endswith("/fake/openai/v1")
-        oc = openai.AsyncOpenAI(
-            base_url=server.openai_base_url,
-            api_key="sk-x",
-            max_retries=0,
-            http_client=openai.DefaultAsyncHttpxClient(trust_env=False),
-        )
-        ac = anthropic.AsyncAnthropic(
-            base_url=server.anthropic_base_url,
-            api_key="sk-ant-x",
-            max_retries=0,
-            http_client=anthropic.DefaultAsyncHttpxClient(trust_env=False),
-        )
+        oc = sdk.openai_client(server.openai_base_url)
+        ac = sdk.anthropic_client(server.anthropic_base_url)
         async with oc, ac:
             result = await stream(api, oc, ac)
         recorded = server.requests()

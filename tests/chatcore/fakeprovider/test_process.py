@@ -13,6 +13,7 @@ import pytest
 
 from chatcore.fakeprovider import token_text
 from chatcore.fakeprovider.testing import FakeProviderProcess
+from tests.chatcore.fakeprovider import sdk
 from tests.chatcore.fakeprovider.conftest import scenario
 
 SLOW = scenario({"kind": "ok", "tokens": 400, "rate": 50})
@@ -25,13 +26,7 @@ def process() -> Iterator[FakeProviderProcess]:
 
 
 def client(process: FakeProviderProcess) -> openai.AsyncOpenAI:
-    return openai.AsyncOpenAI(
-        base_url=process.openai_base_url,
-        api_key="sk-x",
-        max_retries=0,
-        timeout=10,
-        http_client=openai.DefaultAsyncHttpxClient(trust_env=False),
-    )
+    return sdk.openai_client(process.openai_base_url)
 
 
 def test_help_documents_the_command():

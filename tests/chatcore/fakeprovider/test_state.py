@@ -10,6 +10,7 @@ from chatcore.fakeprovider import create_app, token_text
 from chatcore.fakeprovider.testing import FakeProviderServer
 from tests.chatcore.fakeprovider.conftest import scenario
 from tests.chatcore.fakeprovider.sdk import APIS, create, stream
+from tests.chatcore.fakeprovider.sdk import openai_client as openai_client_for
 
 SCRIPT = scenario({"kind": "rate_limit", "retry_after": 1}, {"kind": "ok", "tokens": 3})
 
@@ -96,21 +97,17 @@ async def test_reset_route_forgets_positions_requests_and_response_ids(
 async def test_idle_positions_expire_after_the_ttl():
     now = [1000.0]
     app = create_app(state_ttl=60, clock=lambda: now[0])
-    async with FakeProviderServer(app=app) as server:
-        client = openai.AsyncOpenAI(
-            base_url=server.openai_base_url,
-            api_key="sk-x",
-            max_retries=0,
-            http_client=openai.DefaultAsyncHttpxClient(trust_env=False),
-        )
-        async with client:
-            with pytest.raises(openai.RateLimitError):
-                await create("chat", client, None, headers=SCRIPT)  # type: ignore[arg-type]
-            now[0] += 61
-            with pytest.raises(openai.RateLimitError):
-                await create("chat", client, None, headers=SCRIPT)  # type: ignore[arg-type]
-            now[0] += 59
-            result = await create("chat", client, None, headers=SCRIPT)  # type: ignore[arg-type]
+    async with (
+        FakeProviderServer(app=app) as server,
+        openai_client_for(server.openai_base_url) as client,
+    ):
+        with pytest.raises(openai.RateLimitError):
+            await create("chat", client, None, headers=SCRIPT)  # type: ignore[arg-type]
+        now[0] += 61
+        with pytest.raises(openai.RateLimitError):
+            await create("chat", client, None, headers=SCRIPT)  # type: ignore[arg-type]
+        now[0] += 59
+        result = await create("chat", client, None, headers=SCRIPT)  # type: ignore[arg-type]
 
     assert result.text == token_text(3)
 
