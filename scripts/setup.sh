@@ -25,3 +25,17 @@ if [ "${1:-}" = "--browser" ] && [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ];
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 fi
+
+# axe-core for the gallery's accessibility test, from the npm registry into the
+# git-ignored node_modules/ (never committed, never served to users).
+AXE_VERSION=4.14.1
+if [ "${1:-}" = "--browser" ] && ! grep -qs "\"version\": \"$AXE_VERSION\"" node_modules/axe-core/package.json; then
+  if ! command -v npm >/dev/null 2>&1; then
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "Installing npm from Debian's packages for axe-core..."
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq npm >/dev/null
+  fi
+  npm install --silent --no-save --no-package-lock --no-audit --no-fund --ignore-scripts "axe-core@$AXE_VERSION"
+fi

@@ -16,6 +16,7 @@ from chatui.gallery.stories import (
     StoryError,
     find_story,
     load_catalogue,
+    load_stories_file,
 )
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "build_payload",
     "find_story",
     "load_catalogue",
+    "load_stories_file",
     "render_story",
     "run_checks",
 ]

@@ -138,10 +138,16 @@ def parse_check(raw: Mapping[str, Any]) -> Check:
     check = Check(str(kind), args)
     try:
         check.description  # noqa: B018 - validates the arity before any rendering
-        for arg in args[:1]:
-            if kind not in {"has_text", "no_text", "no_text_matches"}:
-                select(Node("#root"), str(arg))
-    except (TypeError, ValueError) as exc:
+        if kind in {"has_text", "no_text", "no_text_matches"}:
+            if not isinstance(args[0], str) or not args[0]:
+                raise ValueError("expected a non-empty string")
+            if kind == "no_text_matches":
+                re.compile(args[0])
+        else:
+            select(Node("#root"), str(args[0]))
+        if kind == "text_matches":
+            re.compile(str(args[1]))
+    except (TypeError, ValueError, re.error) as exc:
         raise ValueError(f"malformed {kind} check {value!r}: {exc}") from exc
     return check
 

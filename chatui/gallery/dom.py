@@ -31,8 +31,49 @@ _VOID = frozenset(
         "wbr",
     }
 )
-# Their text is not what a reader sees.
-_SILENT = frozenset({"script", "style"})
+# Their text is not what a reader sees (a template's content is inert).
+_SILENT = frozenset({"script", "style", "template"})
+# Elements that start a new line, so their text never runs into a neighbour's.
+_BLOCK = frozenset(
+    {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "dd",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "td",
+        "th",
+        "tr",
+        "ul",
+    }
+)
 
 
 @dataclass(eq=False)
@@ -45,12 +86,17 @@ class Node:
     parent: Node | None = None
 
     def elements(self) -> list[Node]:
-        """Every descendant element in document order."""
+        """Every descendant element in document order.
+
+        Like the browser's DOM, a nested `<template>`'s content is not part of
+        the document: the template element is listed, its content is not.
+        """
         found: list[Node] = []
         for child in self.children:
             if isinstance(child, Node):
                 found.append(child)
-                found.extend(child.elements())
+                if child.tag != "template":
+                    found.extend(child.elements())
         return found
 
 
@@ -91,13 +137,17 @@ def parse_html(html: str) -> Node:
 
 
 def text_of(node: Node) -> str:
-    """The node's text with whitespace folded, script and style left out."""
+    """The node's text as read: whitespace folded, blocks apart, no script/style/template."""
     parts: list[str] = []
 
     def walk(current: Node) -> None:
         for child in current.children:
             if isinstance(child, str):
                 parts.append(child)
+            elif child.tag in _BLOCK:
+                parts.append(" ")
+                walk(child)
+                parts.append(" ")
             elif child.tag not in _SILENT:
                 walk(child)
 

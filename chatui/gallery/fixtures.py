@@ -98,7 +98,10 @@ def build_payload(fixture: Mapping[str, Any], *, now: datetime) -> dict[str, Any
 def _callout(fixture: Mapping[str, Any], now: datetime) -> tuple[str, dict[str, Any], Any]:
     payload = build_payload(fixture, now=now)
     callout = callout_context(str(fixture["phase"]), payload, now=now)
-    return "callout_region", {"callout": callout}, payload
+    # The whole region, as on the live page: live region, slot and the
+    # reconnecting template the browser clones when the socket drops.
+    reconnecting = callout_context("reconnecting", {"attempt": 1}, now=now)
+    return "callout_region", {"callout": callout, "reconnecting": reconnecting}, payload
 
 
 def _kind_pill(fixture: Mapping[str, Any], now: datetime) -> tuple[str, dict[str, Any], Any]:

@@ -27,6 +27,7 @@ __all__ = [
     "StoryError",
     "find_story",
     "load_catalogue",
+    "load_stories_file",
     "stories_path",
 ]
 
@@ -97,10 +98,18 @@ def _checks(raw: object, where: str) -> tuple[Check, ...]:
         raise StoryError(f"{where}: {exc}") from exc
 
 
+def load_stories_file(path: Path) -> ComponentStories:
+    """One component's stories; StoryError names the file and story when malformed."""
+    return _load(path, path.stat().st_mtime)
+
+
 @functools.lru_cache(maxsize=32)
 def _load(path: Path, _mtime: float) -> ComponentStories:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     where = path.name
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise StoryError(f"{where}: not valid YAML: {exc}") from exc
     if not isinstance(raw, Mapping) or not isinstance(raw.get("stories"), list):
         raise StoryError(f"{where}: expected a mapping with a `stories` list")
     name = _text(raw, "component", where)
@@ -142,11 +151,7 @@ def _load(path: Path, _mtime: float) -> ComponentStories:
 
 def load_catalogue() -> tuple[ComponentStories, ...]:
     """Every documented component with its stories (reloaded when a file changes)."""
-    catalogue = []
-    for component in GALLERY_COMPONENTS:
-        path = stories_path(component)
-        catalogue.append(_load(path, path.stat().st_mtime))
-    return tuple(catalogue)
+    return tuple(load_stories_file(stories_path(name)) for name in GALLERY_COMPONENTS)
 
 
 def find_story(component: str, slug: str) -> Story:

@@ -51,7 +51,7 @@ def story(request: HttpRequest, component: str, slug: str) -> HttpResponse:
         # Just the component markup, as a websocket fragment would carry it.
         return _noindex(HttpResponse(rendered.html))
     siblings = next(entry.stories for entry in load_catalogue() if entry.name == component)
-    position = siblings.index(found)
+    position = [sibling.slug for sibling in siblings].index(found.slug)
     context = {
         "story": found,
         "rendered": rendered.html,
