@@ -11,6 +11,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anthropic
+from anthropic.types import (
+    RawContentBlockDeltaEvent,
+    RawMessageDeltaEvent,
+    RawMessageStartEvent,
+    RawMessageStopEvent,
+    RawMessageStreamEvent,
+)
+from anthropic.types import (
+    TextDelta as AnthropicTextDelta,
+)
 
 from chatcore.providers._boundary import SDK_ERRORS, closed_early, content_filtered, convert_error
 from chatcore.providers._shared import client_options, ensure_usable
@@ -63,28 +73,27 @@ class AnthropicAdapter:
         stop_reason: str | None = None
         explanation: str | None = None
         stopped = False
-        sdk_stream = None
+        sdk_stream: anthropic.AsyncStream[RawMessageStreamEvent] | None = None
         try:
             sdk_stream = await self._client.messages.create(**self._params(request))
             async for event in sdk_stream:
-                kind = event.type
-                if kind == "content_block_delta":
+                # Text deltas are nearly every event: test for them first.
+                if isinstance(event, RawContentBlockDeltaEvent):
                     delta = event.delta
-                    if delta.type == "text_delta" and delta.text:
+                    if isinstance(delta, AnthropicTextDelta) and delta.text:
                         yield TextDelta(delta.text)
-                elif kind == "message_start":
-                    message = event.message
-                    message_id = message.id
-                    input_tokens = message.usage.input_tokens
-                    output_tokens = message.usage.output_tokens
-                elif kind == "message_delta":
+                elif isinstance(event, RawMessageStartEvent):
+                    message_id = event.message.id
+                    input_tokens = event.message.usage.input_tokens
+                    output_tokens = event.message.usage.output_tokens
+                elif isinstance(event, RawMessageDeltaEvent):
                     stop_reason = event.delta.stop_reason or stop_reason
                     if event.delta.stop_details is not None:
                         explanation = event.delta.stop_details.explanation
                     output_tokens = event.usage.output_tokens
                     if event.usage.input_tokens is not None:
                         input_tokens = event.usage.input_tokens
-                elif kind == "message_stop":
+                elif isinstance(event, RawMessageStopEvent):
                     stopped = True
         except SDK_ERRORS as exc:
             raise convert_error(

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletionChunk
 
 from chatcore.providers._boundary import SDK_ERRORS, closed_early, content_filtered, convert_error
 from chatcore.providers._shared import client_options, ensure_usable
@@ -59,7 +60,7 @@ class ChatCompletionsAdapter:
         response_id: str | None = None
         finish_reason: str | None = None
         usage: Usage | None = None
-        sdk_stream = None
+        sdk_stream: openai.AsyncStream[ChatCompletionChunk] | None = None
         try:
             sdk_stream = await self._client.chat.completions.create(**self._params(request))
             async for chunk in sdk_stream:

@@ -12,6 +12,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import openai
+from openai.types.responses import (
+    Response,
+    ResponseCompletedEvent,
+    ResponseErrorEvent,
+    ResponseFailedEvent,
+    ResponseIncompleteEvent,
+    ResponseStreamEvent,
+    ResponseTextDeltaEvent,
+)
 
 from chatcore.providers._boundary import (
     SDK_ERRORS,
@@ -59,24 +68,24 @@ class ResponsesAdapter:
     async def stream(self, request: TurnRequest) -> AsyncIterator[Part]:
         ensure_usable(self._config, self.provider)
         finish: Finish | None = None
-        sdk_stream = None
+        sdk_stream: openai.AsyncStream[ResponseStreamEvent] | None = None
         try:
             sdk_stream = await self._client.responses.create(**self._params(request))
             async for event in sdk_stream:
-                kind = event.type
-                if kind == "response.output_text.delta":
+                # Text deltas are nearly every event: test for them first.
+                if isinstance(event, ResponseTextDeltaEvent):
                     if event.delta:
                         yield TextDelta(event.delta)
-                elif kind == "response.completed" or kind == "response.incomplete":
+                elif isinstance(event, ResponseCompletedEvent | ResponseIncompleteEvent):
                     finish = _finish(event.response)
-                elif kind == "response.failed":
+                elif isinstance(event, ResponseFailedEvent):
                     error = event.response.error
                     raise in_stream_error(
                         self.provider,
                         error.to_dict() if error is not None else {"message": "response failed"},
                         label=_LABEL,
                     )
-                elif kind == "error":
+                elif isinstance(event, ResponseErrorEvent):
                     fields = {"message": event.message, "code": event.code, "param": event.param}
                     raise in_stream_error(self.provider, fields, label=_LABEL)
         except SDK_ERRORS as exc:
@@ -95,13 +104,13 @@ class ResponsesAdapter:
         yield finish
 
 
-def _finish(response: Any) -> Finish:
+def _finish(response: Response) -> Finish:
+    """The Finish of a completed response, or of one cut short by a limit (``incomplete``)."""
     usage = response.usage
-    details = response.incomplete_details
+    reason: str = "stop"
     if response.status == "incomplete":
+        details = response.incomplete_details
         reason = (details.reason if details is not None else None) or "incomplete"
-    else:
-        reason = "stop"
     return Finish(
         response.id,
         Usage(usage.input_tokens, usage.output_tokens) if usage is not None else None,
