@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
@@ -12,6 +13,7 @@ __all__ = [
     "Scope",
     "Send",
     "Sleep",
+    "drop_connection",
     "read_body",
     "request_headers",
     "send_bytes",
@@ -98,3 +100,18 @@ async def sleep_unless_gone(sleep: Sleep, seconds: float, gone: asyncio.Event) -
         napping.cancel()
         leaving.cancel()
     return not gone.is_set()
+
+
+def drop_connection(send: Send) -> None:
+    """Have the server close the connection of a response the app leaves unfinished.
+
+    uvicorn does this by itself when an app returns mid-response. Daphne keeps the
+    connection open and ASGI has no "abort" message, so for Daphne we reach the
+    transport: its ``send`` is ``partial(Server.handle_reply, protocol)``. Any
+    other server is left alone (the client then sees a stalled body).
+    """
+    protocol = send.args[0] if isinstance(send, functools.partial) and send.args else None
+    transport = getattr(getattr(protocol, "channel", None), "transport", None)
+    close = getattr(transport, "loseConnection", None)
+    if callable(close):
+        close()  # flushes what was written, then FIN: the body ends mid-chunk

@@ -11,6 +11,7 @@ from chatcore.fakeprovider.asgi import (
     Receive,
     Send,
     Sleep,
+    drop_connection,
     send_bytes,
     sleep_unless_gone,
     start_message,
@@ -25,9 +26,9 @@ __all__ = ["Answer", "play_document", "play_stream"]
 _BATCH = 64 * 1024
 """Bytes per write when streaming as fast as possible (one write per token is far slower)."""
 
-# A reset is an ASGI response left unfinished: uvicorn then closes the connection,
-# so the client sees an incomplete chunked body ("peer closed connection"). ASGI
-# has no portable way to drop a connection; Daphne keeps it open (a stalled body).
+# A reset is an ASGI response left unfinished and its connection closed (see
+# drop_connection): the client sees an incomplete chunked body ("peer closed
+# connection without sending complete message body").
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,11 @@ async def play_stream(
             await _paced(send, pieces, outcome.rate, sleep=sleep, clock=clock, gone=gone)
         else:
             await _batched(send, pieces)
-        if not gone.is_set() and outcome.kind != "reset":
+        if gone.is_set():
+            return
+        if outcome.kind == "reset":
+            drop_connection(send)
+        else:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
     finally:
         watcher.cancel()
@@ -158,5 +163,6 @@ async def play_document(
             await send(start_message(200, headers))
             half = body[: len(body) // 2]
             await send({"type": "http.response.body", "body": half, "more_body": True})
+            drop_connection(send)
     finally:
         watcher.cancel()
