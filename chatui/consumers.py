@@ -1,12 +1,58 @@
-"""Websocket consumers: thin translators between the channel layer and browsers."""
+"""Websocket consumers: thin translators between the channel layer and browsers.
+
+``ChatConsumer`` serves one chat page at ``/ws/chats/<id>/`` (SPEC §10, §12):
+
+* only the chat's owner: anonymous sockets are closed with 4401, everyone
+  else (another user's chat, or no such chat) with 4403; the Origin is checked
+  by ``AllowedHostsOriginValidator`` in ``chatui/asgi.py``;
+* on connect it joins ``chat_<id>`` and sends a snapshot (transcript,
+  provisional text, callout) as fragments htmx swaps by id;
+* runner events (``chat.event``) are applied in ``seq`` order: older ones are
+  dropped, a gap triggers a fresh snapshot instead;
+* client frames (the composer's JSON, ``{"action": "stop" | "retry_now" |
+  "try_again"}``) go to ``chatcore.runner.control``; a malformed, binary or
+  oversized frame gets a notice fragment and changes nothing.
+
+The page state lives in ``chatui.live.ChatView``; the consumer only moves
+messages and calls the database through small async helpers.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from chatcore.models import Chat
+from chatcore.runner import chat_group, control
+from chatcore.runner.snapshot import chat_snapshot
+from chatui import live
+
+__all__ = [
+    "ACTIONS",
+    "CLOSE_FORBIDDEN",
+    "CLOSE_UNAUTHENTICATED",
+    "MAX_FRAME_BYTES",
+    "ChatConsumer",
+    "ClientFrame",
+    "EchoConsumer",
+    "FrameError",
+    "parse_frame",
+]
 
 MAX_FRAME_BYTES = 64 * 1024
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+ACTIONS = frozenset({"stop", "retry_now", "try_again"})
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class EchoConsumer(AsyncWebsocketConsumer):
@@ -17,3 +63,204 @@ class EchoConsumer(AsyncWebsocketConsumer):
             await self.send(json.dumps({"error": "expected a text frame of at most 64 KiB"}))
             return
         await self.send(json.dumps({"echo": text_data}))
+
+
+class FrameError(ValueError):
+    """A client frame the chat socket refuses; ``code`` names the notice shown."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+@dataclass(frozen=True)
+class ClientFrame:
+    """One understood client frame: ``action`` is ``send`` or one of ``ACTIONS``."""
+
+    action: str
+    content: str = ""
+    client_request_id: str = ""
+
+
+def parse_frame(text_data: str | None, bytes_data: bytes | None = None) -> ClientFrame:
+    """Validate a frame from the browser; raises ``FrameError`` for anything else."""
+    if text_data is None:
+        raise FrameError("malformed")
+    if len(text_data.encode()) > MAX_FRAME_BYTES:
+        raise FrameError("too_large")
+    try:
+        data = json.loads(text_data)
+    except ValueError:
+        raise FrameError("malformed") from None
+    if not isinstance(data, dict):
+        raise FrameError("malformed")
+    if "action" in data:
+        if data["action"] not in ACTIONS:
+            raise FrameError("malformed")
+        return ClientFrame(str(data["action"]))
+    content, request_id = data.get("content"), data.get("client_request_id", "")
+    if not isinstance(content, str) or not isinstance(request_id, str):
+        raise FrameError("malformed")
+    content = content.strip()
+    if not content:
+        raise FrameError("empty")
+    if len(content) > control.MAX_MESSAGE_CHARS:
+        raise FrameError("too_long", limit=control.MAX_MESSAGE_CHARS)
+    return ClientFrame("send", content=content, client_request_id=request_id.strip())
+
+
+async def _db(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Run ORM code off the event loop (closing stale connections, as Channels does)."""
+    result: R = await database_sync_to_async(fn)(*args, **kwargs)
+    return result
+
+
+def _owns(chat_id: int, user_id: int) -> bool:
+    return Chat.objects.filter(pk=chat_id, owner_id=user_id).exists()
+
+
+def _send_message(chat_id: int, content: str, request_id: str) -> control.SendResult:
+    chat = Chat.objects.get(pk=chat_id)
+    return control.send_message(
+        chat,
+        content,
+        client_request_id=request_id or None,
+        turns_per_day=settings.CHAT_TURNS_PER_DAY,
+    )
+
+
+def _request_stop(chat_id: int) -> str:
+    return control.request_stop(Chat.objects.get(pk=chat_id))
+
+
+def _request_retry_now(chat_id: int) -> control.RetryNow:
+    return control.request_retry_now(Chat.objects.get(pk=chat_id))
+
+
+class ChatConsumer(AsyncWebsocketConsumer):
+    """The live socket of one chat page (see the module docstring)."""
+
+    chat_id = 0
+    group = ""
+    view: live.ChatView | None = None
+
+    async def connect(self) -> None:
+        # Accept first: a close code reaches the browser only on an open socket.
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        chat_id = int(self.scope["url_route"]["kwargs"]["chat_id"])
+        if not await _db(_owns, chat_id, user.pk):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.chat_id, self.group = chat_id, chat_group(chat_id)
+        # Join before the snapshot: events published meanwhile queue up and
+        # are then applied or dropped by their seq, so none falls in between.
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self._resync()
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def _resync(self) -> live.ChatView:
+        snapshot = await chat_snapshot(self.channel_layer, self.chat_id)
+        self.view = view = live.ChatView.from_snapshot(snapshot)
+        await self.send(text_data=live.render_parts(view, live.ALL_PARTS, snapshot["messages"]))
+        return view
+
+    async def _show(self, parts: frozenset[live.Part], *, notice: str | None = None) -> None:
+        assert self.view is not None
+        html = ""
+        if live.Part.TRANSCRIPT in parts:
+            html = await _db(live.render_parts, self.view, parts)
+        elif parts:
+            html = live.render_parts(self.view, parts)
+        if notice is not None:
+            html += live.render_notice(notice)
+        if html:
+            await self.send(text_data=html)
+
+    # -- runner events ---------------------------------------------------------
+    async def chat_event(self, message: dict[str, Any]) -> None:
+        view = self.view
+        if view is None:
+            return
+        seq, event = int(message.get("seq") or 0), str(message.get("event") or "")
+        raw = message.get("data")
+        data: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        if seq <= view.seq:
+            return
+        if seq > view.seq + 1:
+            view = await self._resync()
+            if seq <= view.seq:
+                return
+            # No runner answered for the live part: take this event's state
+            # changes, but not its text (a delta on top of an unknown prefix).
+            view.seq = seq
+            if event == "delta":
+                return
+        view.seq = seq
+        if event == "delta":
+            text = data.get("text")
+            if isinstance(text, str) and text:
+                await self.send(text_data=live.render_delta(text))
+            return
+        await self._show(view.apply(event, data))
+
+    # -- client frames ---------------------------------------------------------
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.view is None:
+            return
+        try:
+            frame = parse_frame(text_data, bytes_data)
+        except FrameError as refused:
+            await self.send(text_data=live.render_notice(refused.code, **refused.params))
+            return
+        try:
+            if frame.action == "send":
+                await self._send(frame)
+            elif frame.action == "stop":
+                await self._stop()
+            else:
+                await self._retry_now()
+        except Chat.DoesNotExist:
+            await self.close(code=CLOSE_FORBIDDEN)
+
+    async def _send(self, frame: ClientFrame) -> None:
+        assert self.view is not None
+        result = await _db(_send_message, self.chat_id, frame.content, frame.client_request_id)
+        if result.outcome is control.SendOutcome.ACCEPTED:
+            await self._show(self.view.turn_queued(), notice="")
+            await control.notify_runners(self.channel_layer)
+        elif result.outcome is control.SendOutcome.USAGE_LIMIT:
+            await self._show(self.view.refused(result.error or {}), notice="")
+        elif result.outcome is control.SendOutcome.BUSY:
+            await self.send(text_data=live.render_notice("busy"))
+
+    async def _stop(self) -> None:
+        assert self.view is not None
+        owner = await _db(_request_stop, self.chat_id)
+        if owner:
+            await self.channel_layer.send(owner, {"type": "chatd.stop", "chat": self.chat_id})
+        elif self.view.active:
+            # Nobody had claimed the turn: it was dequeued and no runner will say so.
+            await self._show(self.view.turn_dequeued())
+
+    async def _retry_now(self) -> None:
+        assert self.view is not None
+        result = await _db(_request_retry_now, self.chat_id)
+        if result.action == "skipped" and result.lease_owner:
+            message = {"type": "chatd.retry_now", "chat": self.chat_id}
+            await self.channel_layer.send(result.lease_owner, message)
+        elif result.action == "too_early":
+            seconds = max(1, math.ceil(result.seconds_left))
+            await self.send(text_data=live.render_notice("too_early", seconds=seconds))
+        elif result.action == "requeued":
+            await self._show(self.view.turn_queued(), notice="")
+            await control.notify_runners(self.channel_layer)
+        elif result.action == "nothing":
+            await self.send(text_data=live.render_notice("nothing"))

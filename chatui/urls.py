@@ -10,6 +10,12 @@ from chatui import api, views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("chats/", views.chat_list, name="chat_list"),
+    path("chats/new/", views.chat_new, name="chat_new"),
+    path("chats/<int:chat_id>/", views.chat_detail, name="chat_detail"),
+    path("usage/", views.usage, name="usage"),
     path("admin/", admin.site.urls),
     path("api/", include("chatui.api_urls")),
     path("metrics", api.metrics, name="metrics"),

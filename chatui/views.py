@@ -1,24 +1,126 @@
-"""Pages and small JSON endpoints of the web layer."""
+"""Pages and small JSON endpoints of the web layer.
+
+The chat pages render from the same view state and partials as the chat's
+websocket (``chatui.live``), so the first paint and every later fragment agree.
+Views answer htmx requests (``request.htmx``) with the partial only.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from datetime import timedelta
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django_htmx.middleware import HtmxDetails
+
+from chatcore import persistence
+from chatcore.models import ACTIVE_STATUSES, Chat
+from chatcore.runner.control import turns_used_today
+from chatcore.runner.snapshot import database_snapshot
+from chatui import live
+from chatui.components import region_context
+from chatui.forms import NewChatForm
+
+__all__ = ["LoginView", "chat_detail", "chat_list", "chat_new", "healthz", "home", "usage"]
 
 log = logging.getLogger(__name__)
 
 _CHECK_TIMEOUT = 3.0
 
 
+class _Request(HttpRequest):
+    """A request that went through ``HtmxMiddleware`` (for type checking)."""
+
+    htmx: HtmxDetails
+
+
 def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("chat_list")
     return render(request, "home.html")
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login; in demo mode the page names the demo account."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["demo"] = settings.DEMO
+        return context
+
+
+@login_required
+def chat_list(request: _Request) -> HttpResponse:
+    chats = Chat.objects.for_owner(request.user).select_related("provider")
+    context = {"chats": chats, "any_active": any(c.status in ACTIVE_STATUSES for c in chats)}
+    template = "chats/_list.html" if request.htmx else "chats/list.html"
+    return render(request, template, context)
+
+
+@login_required
+def chat_new(request: _Request) -> HttpResponse:
+    if request.method == "POST":
+        form = NewChatForm(request.POST)
+        if form.is_valid():
+            chat = persistence.create_chat(
+                owner=request.user,  # type: ignore[arg-type]
+                provider=form.cleaned_data["provider"],
+                model=form.cleaned_data["model"],
+                title=form.cleaned_data["title"].strip(),
+            )
+            return redirect("chat_detail", chat_id=chat.pk)
+    else:
+        form = NewChatForm(initial={"provider": request.GET.get("provider")})
+        if request.htmx:
+            # The provider picker changed: only the model field follows it.
+            return render(request, "chats/_model_field.html", {"form": form})
+    return render(request, "chats/new.html", {"form": form})
+
+
+@login_required
+def chat_detail(request: _Request, chat_id: int) -> HttpResponse:
+    # Another user's chat is indistinguishable from a missing one.
+    chat = get_object_or_404(
+        Chat.objects.for_owner(request.user).select_related("provider"), pk=chat_id
+    )
+    snapshot = database_snapshot(chat.pk)
+    view = live.ChatView.from_snapshot(snapshot)
+    context = {
+        "chat": chat,
+        "transcript": live.render_transcript(view, snapshot["messages"]),
+        "region": region_context(view.live_state()),
+        "controls": live.render_controls(view),
+        "notice": live.render_notice(),
+        "composer": {"ready": False, "ws_send": True},
+    }
+    template = "chats/_chat.html" if request.htmx else "chats/detail.html"
+    return render(request, template, context)
+
+
+@login_required
+def usage(request: _Request) -> HttpResponse:
+    now = timezone.now()
+    used = turns_used_today(int(request.user.pk or 0), now)
+    limit = settings.CHAT_TURNS_PER_DAY
+    context = {
+        "used": used,
+        "limit": limit,
+        "remaining": max(0, limit - used) if limit > 0 else None,
+        "percent": min(100, round(100 * used / limit)) if limit > 0 else 0,
+        "resets_at": now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1),
+    }
+    return render(request, "usage.html", context)
 
 
 def _check_database() -> None:

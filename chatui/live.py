@@ -1,0 +1,224 @@
+"""The chat page's live view: a snapshot and the runner's events, as page state and HTML.
+
+One ``ChatView`` per open chat page (held by its websocket consumer; the page
+view builds one from the database for the first render). It applies the live
+event protocol of SPEC §12 and says which parts of the page an event changes;
+the render functions turn those parts into the fragments htmx swaps by id
+(the component partials of ``templates/components/``, rendered through
+``chatui.templatetags.chat_components.render_component``). Which callout wins
+is ``chatui.components``'s rule; every text about a failure comes from the
+event's payload.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+
+from chatcore.models import ACTIVE_STATUSES
+from chatcore.runner.snapshot import database_snapshot
+from chatui.components import LiveState, region_context, select_callout
+from chatui.templatetags.chat_components import render_component
+
+__all__ = [
+    "ALL_PARTS",
+    "PROVISIONAL_ID",
+    "ChatView",
+    "Part",
+    "render_callout_slot",
+    "render_controls",
+    "render_delta",
+    "render_notice",
+    "render_parts",
+    "render_transcript",
+]
+
+PROVISIONAL_ID = "provisional-message"
+# Deltas are appended to the provisional message's text element (escaped by the template).
+_DELTA_TARGET = f"#{PROVISIONAL_ID} [data-message-content]"
+
+
+class Part(enum.Enum):
+    """A region of the chat page a change re-renders."""
+
+    TRANSCRIPT = "transcript"
+    CALLOUT = "callout"
+    CONTROLS = "controls"
+
+
+ALL_PARTS = frozenset(Part)
+
+
+@dataclass
+class ChatView:
+    """What one page shows of its chat's turn, as of event ``seq``."""
+
+    chat_id: int
+    seq: int = 0
+    phase: str = "idle"  # starting | streaming | idle
+    retry: Mapping[str, Any] | None = None
+    stream_error: Mapping[str, Any] | None = None
+    persisted_error: Mapping[str, Any] | None = None
+    started_at: str = ""
+    text: str = ""  # the provisional text the snapshot carried (deltas go to the browser)
+
+    @classmethod
+    def from_snapshot(cls, snapshot: Mapping[str, Any]) -> ChatView:
+        """The state a `chat_snapshot`/`database_snapshot` describes."""
+        live = snapshot.get("live") or {}
+        active = snapshot.get("status") in ACTIVE_STATUSES
+        retry = live.get("retry") if active else None
+        raw_phase = str(live.get("phase") or "")
+        phase = "idle"
+        # The runner may already have published the end of the turn ("failed",
+        # "idle") while the database still says active: nothing is in flight then.
+        if active and not retry and raw_phase not in ("failed", "idle"):
+            phase = "streaming" if raw_phase == "streaming" else "starting"
+        return cls(
+            chat_id=int(snapshot["chat"]),
+            seq=int(snapshot.get("seq") or 0),
+            phase=phase,
+            retry=retry if isinstance(retry, Mapping) else None,
+            persisted_error=None if active else snapshot.get("last_error"),
+            started_at=_iso_epoch(live.get("started_at")) if active else "",
+            text=str(live.get("text") or "") if phase == "streaming" else "",
+        )
+
+    @property
+    def active(self) -> bool:
+        """A turn is queued, running or waiting to retry."""
+        return self.retry is not None or self.phase in ("starting", "streaming")
+
+    def live_state(self) -> LiveState:
+        return LiveState(
+            retry=self.retry,
+            stream_error=self.stream_error,
+            phase=self.phase,
+            started_at=self.started_at,
+            persisted_error=self.persisted_error,
+        )
+
+    def turn_queued(self) -> frozenset[Part]:
+        """This page queued a turn (send, Try again): show it starting until the runner speaks."""
+        self._start(_now_iso())
+        self.text = ""
+        return ALL_PARTS
+
+    def refused(self, error: Mapping[str, Any]) -> frozenset[Part]:
+        """The send was refused before any turn started (our own usage limit)."""
+        self.stream_error = dict(error)
+        return frozenset({Part.CALLOUT, Part.CONTROLS})
+
+    def turn_dequeued(self) -> frozenset[Part]:
+        """A queued turn was stopped before any runner claimed it."""
+        self.phase, self.retry, self.text = "idle", None, ""
+        return ALL_PARTS
+
+    def apply(self, event: str, data: Mapping[str, Any]) -> frozenset[Part]:
+        """Apply one event (its seq already checked); the parts to re-render.
+
+        A ``delta`` changes no part: the consumer appends its text instead.
+        """
+        self.text = ""
+        if event == "status":
+            phase = data.get("phase")
+            if phase == "starting":
+                self._start(_now_iso())
+                return ALL_PARTS
+            if phase == "streaming":
+                self.phase, self.retry = "streaming", None
+                return frozenset({Part.CALLOUT, Part.CONTROLS})
+            self.phase, self.retry = "idle", None
+            return ALL_PARTS
+        if event == "retry":
+            self.phase, self.retry = "idle", dict(data)
+            return ALL_PARTS
+        if event == "error":
+            self.phase, self.retry, self.stream_error = "idle", None, dict(data)
+            return ALL_PARTS
+        if event == "done":
+            self.phase, self.retry, self.stream_error = "idle", None, None
+            self.persisted_error = None
+            return ALL_PARTS
+        return frozenset()
+
+    def _start(self, started_at: str) -> None:
+        # A new attempt supersedes whatever the previous turn or attempt showed.
+        self.phase, self.retry, self.stream_error = "starting", None, None
+        self.persisted_error = None
+        self.started_at = started_at
+
+    def shows_stop(self) -> bool:
+        """The page's own Stop button: while streaming, when no callout offers one."""
+        choice = select_callout(self.live_state())
+        return self.active and (choice is None or choice.phase is None)
+
+
+def render_transcript(view: ChatView, messages: list[dict[str, Any]] | None = None) -> SafeString:
+    """The transcript from the database, with an (empty or snapshot) provisional tail
+    while a turn is active. Reads the database when ``messages`` is not given."""
+    if messages is None:
+        messages = database_snapshot(view.chat_id)["messages"]
+    context = {
+        "messages": [
+            {"role": m["role"], "content": m["text"], "dom_id": f"message-{m['id']}"}
+            for m in messages
+            if m["role"] in ("user", "assistant")
+        ],
+        "provisional": _provisional(view.text) if view.active else None,
+    }
+    return render_component("transcript", context)
+
+
+def _provisional(text: str) -> dict[str, Any]:
+    return {"role": "assistant", "content": text, "provisional": True, "dom_id": PROVISIONAL_ID}
+
+
+def render_callout_slot(view: ChatView) -> SafeString:
+    region = region_context(view.live_state())
+    return render_component("callout_slot", {"callout": region["callout"], "oob": True})
+
+
+def render_controls(view: ChatView) -> SafeString:
+    return render_to_string("chats/_turn_controls.html", {"show_stop": view.shows_stop()})
+
+
+def render_delta(text: str) -> SafeString:
+    return render_to_string("chats/_delta.html", {"text": text, "target": _DELTA_TARGET})
+
+
+def render_notice(code: str = "", **params: Any) -> SafeString:
+    """The notice area: one short, fixed sentence per code (``""`` clears it)."""
+    return render_to_string("chats/_notice.html", {"code": code, **params})
+
+
+def render_parts(
+    view: ChatView, parts: frozenset[Part], messages: list[dict[str, Any]] | None = None
+) -> SafeString:
+    """The fragments for ``parts``, in page order, ready for one websocket frame."""
+    html = []
+    if Part.TRANSCRIPT in parts:
+        html.append(render_transcript(view, messages))
+    if Part.CALLOUT in parts:
+        html.append(render_callout_slot(view))
+    if Part.CONTROLS in parts:
+        html.append(render_controls(view))
+    # Each part is a rendered template (autoescaped), so the joined whole is safe.
+    return mark_safe("".join(html))
+
+
+def _now_iso() -> str:
+    return timezone.now().astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _iso_epoch(value: object) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return datetime.fromtimestamp(value, UTC).isoformat().replace("+00:00", "Z")
+    return ""

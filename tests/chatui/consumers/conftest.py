@@ -1,0 +1,164 @@
+"""Chat socket fixtures: the real ASGI app, real sessions, a real runner and the fake provider.
+
+Tests drive ``chatui.asgi.application`` with ``WebsocketCommunicator`` (the
+real router, origin check and session auth). The test settings run no runner
+of their own (``CHAT_RUNNER="external"``), so ``running()`` starts a real
+``chatcore.runner.Runner`` on the test's event loop, on the same channel layer
+(in-memory, or Redis when ``REDIS_URL`` is set).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import User
+from django.test import Client
+from prometheus_client import CollectorRegistry
+
+from chatcore import persistence
+from chatcore.fakeprovider.testing import FakeProviderServer
+from chatcore.metrics import RetryMetrics
+from chatcore.models import Chat, ChatMessage, MessageRole, Provider
+from chatcore.retry import RetryPolicy
+from chatcore.runner import Runner, TurnSettings
+from chatui.gallery.dom import Node, parse_html, select
+
+ORIGIN = (b"origin", b"http://localhost")
+
+
+@pytest.fixture(scope="session")
+def fake_provider() -> Iterator[FakeProviderServer]:
+    with FakeProviderServer() as server:
+        yield server
+
+
+@pytest.fixture
+def fake(fake_provider: FakeProviderServer) -> FakeProviderServer:
+    fake_provider.reset()
+    return fake_provider
+
+
+@pytest.fixture
+async def layer() -> AsyncIterator[Any]:
+    layer = get_channel_layer()
+    yield layer
+    await layer.flush()
+
+
+def make_user(username: str) -> User:
+    return User.objects.create_user(username=username, password="pw-for-tests-only")
+
+
+def session_cookie(user: User) -> bytes:
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+def make_chat(fake: FakeProviderServer, owner: User, model: str = "demo-echo") -> Chat:
+    provider, _ = Provider.objects.get_or_create(
+        name="fake",
+        defaults={"kind": "fake", "base_url": fake.openai_base_url, "models": [model]},
+    )
+    return persistence.create_chat(owner=owner, provider=provider, model=model, title=model)
+
+
+@dataclass
+class Frames:
+    """The HTML frames one socket received, parsed."""
+
+    communicator: WebsocketCommunicator
+    received: list[str]
+
+    async def next(self, within: float = 10) -> Node:
+        text = await self.communicator.receive_from(timeout=within)
+        self.received.append(text)
+        return parse_html(text)
+
+    async def until(self, selector: str, *, within: float = 30) -> Node:
+        """Read frames until one contains ``selector``; that frame."""
+        async with asyncio.timeout(within):
+            while True:
+                frame = await self.next(within=within)
+                if select(frame, selector):
+                    return frame
+
+    async def send(self, data: dict[str, Any]) -> None:
+        await self.communicator.send_to(text_data=json.dumps(data))
+
+
+@contextlib.asynccontextmanager
+async def socket(chat_id: int, cookie: bytes | None) -> AsyncIterator[Frames]:
+    """An open chat socket; always disconnected afterwards."""
+    headers = [ORIGIN] + ([(b"cookie", cookie)] if cookie else [])
+    from chatui.asgi import application
+
+    communicator = WebsocketCommunicator(application, f"/ws/chats/{chat_id}/", headers=headers)
+    connected, _ = await communicator.connect()
+    assert connected
+    try:
+        yield Frames(communicator, [])
+    finally:
+        await communicator.disconnect()
+
+
+@contextlib.asynccontextmanager
+async def running(
+    layer: Any,
+    *,
+    scenario: list[dict[str, Any]] | None = None,
+    policy: RetryPolicy | None = None,
+    startup_timeout: float = 5.0,
+) -> AsyncIterator[Runner]:
+    """A real runner on ``layer`` until the block ends (its leases are released)."""
+    headers = {"X-Fake-Scenario": json.dumps(scenario)} if scenario else {}
+    runner = Runner(
+        layer,
+        settings=TurnSettings(
+            policy=policy or RetryPolicy(),
+            startup_timeout=startup_timeout,
+            lease_seconds=5.0,
+            extra_headers=headers,
+        ),
+        poll_interval=0.2,
+        metrics=RetryMetrics(CollectorRegistry()),
+    )
+    task = asyncio.create_task(runner.run())
+    await asyncio.wait_for(runner.ready.wait(), 5)
+    try:
+        yield runner
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def assistant_texts(chat_id: int) -> list[str]:
+    return [m.text for m in ChatMessage.objects.filter(chat_id=chat_id, role=MessageRole.ASSISTANT)]
+
+
+def delta_text(raw_frames: list[str]) -> str:
+    """The text of every delta fragment among ``raw_frames``, in order."""
+    out = []
+    for raw in raw_frames:
+        for node in parse_html(raw).elements():
+            if node.attrs.get("hx-swap-oob", "").startswith("beforeend:"):
+                out.append(raw_text(node))
+    return "".join(out)
+
+
+def raw_text(node: Node) -> str:
+    """A text element's exact text (``text_of`` folds whitespace like a reader would)."""
+    return "".join(child for child in node.children if isinstance(child, str))
+
+
+db = sync_to_async

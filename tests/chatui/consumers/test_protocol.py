@@ -1,0 +1,105 @@
+"""The live event protocol as the socket applies it: seq order, gaps, reconnects."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatcore.runner import chat_group
+from chatui.gallery.dom import select, text_of
+from tests.chatui.consumers.conftest import (
+    assistant_texts,
+    db,
+    delta_text,
+    make_chat,
+    make_user,
+    raw_text,
+    running,
+    session_cookie,
+    socket,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _event(chat_id: int, seq: int, event: str, data: dict, attempt: int = 1) -> dict:
+    return {
+        "type": "chat.event",
+        "chat": chat_id,
+        "seq": seq,
+        "event": event,
+        "attempt": attempt,
+        "data": data,
+    }
+
+
+async def test_stale_and_repeated_events_are_dropped(fake, layer) -> None:
+    owner = await db(make_user)("owner")
+    chat = await db(make_chat)(fake, owner)
+    group = chat_group(chat.pk)
+    async with socket(chat.pk, await db(session_cookie)(owner)) as frames:
+        await frames.next()
+        await layer.group_send(group, _event(chat.pk, 1, "status", {"phase": "starting"}))
+        starting = await frames.next()
+        assert select(starting, '[data-callout][data-phase="starting"]')
+        await layer.group_send(group, _event(chat.pk, 2, "status", {"phase": "streaming"}))
+        await frames.next()
+        await layer.group_send(group, _event(chat.pk, 3, "delta", {"text": "Hel"}))
+        await layer.group_send(group, _event(chat.pk, 3, "delta", {"text": "Hel"}))
+        await layer.group_send(group, _event(chat.pk, 2, "delta", {"text": "old"}))
+        await layer.group_send(group, _event(chat.pk, 4, "delta", {"text": "lo"}))
+        first = await frames.next()
+        second = await frames.next()
+        await frames.communicator.receive_nothing(timeout=0.3)
+    assert [text_of(first), text_of(second)] == ["Hel", "lo"]
+
+
+async def test_a_gap_in_seq_takes_a_fresh_snapshot_instead_of_applying(fake, layer) -> None:
+    owner = await db(make_user)("owner")
+    chat = await db(make_chat)(fake, owner)
+    group = chat_group(chat.pk)
+    async with socket(chat.pk, await db(session_cookie)(owner)) as frames:
+        await frames.next()
+        # Seq 1..4 were lost: the delta cannot be placed, the page resynchronises.
+        await layer.group_send(group, _event(chat.pk, 5, "delta", {"text": "orphan"}))
+        snapshot = await frames.next()
+        assert select(snapshot, "#transcript") and select(snapshot, "#chat-callout-slot")
+        await frames.communicator.receive_nothing(timeout=0.3)
+        # The next event in order applies normally.
+        await layer.group_send(group, _event(chat.pk, 6, "status", {"phase": "starting"}))
+        starting = await frames.next()
+    assert "orphan" not in "".join(frames.received)
+    assert select(starting, '[data-callout][data-phase="starting"]')
+
+
+async def test_reopening_mid_retry_shows_the_same_deadline_and_the_streamed_text(
+    fake, layer
+) -> None:
+    owner = await db(make_user)("owner")
+    chat = await db(make_chat)(fake, owner, "scripted")
+    cookie = await db(session_cookie)(owner)
+    script = [{"kind": "rate_limit", "retry_after": 3}, {"kind": "ok", "tokens": 300, "rate": 40}]
+    async with running(layer, scenario=script):
+        async with socket(chat.pk, cookie) as frames:
+            await frames.next()
+            await frames.send({"content": "hi"})
+            frame = await frames.until('[data-phase="retrying"]')
+            deadline = select(frame, "[data-countdown]")[0].attrs["data-deadline"]
+        # The tab is closed; the turn goes on. A new tab sees the same countdown.
+        async with socket(chat.pk, cookie) as frames:
+            snapshot = await frames.next()
+            (countdown,) = select(snapshot, '[data-phase="retrying"] [data-countdown]')
+            assert countdown.attrs["data-deadline"] == deadline
+            await frames.until("[data-turn-stop]")
+        # Reopened mid-stream: the snapshot carries the text streamed so far.
+        async with socket(chat.pk, cookie) as frames:
+            snapshot = await frames.next()
+            (provisional,) = select(snapshot, "[data-provisional] [data-message-content]")
+            so_far = raw_text(provisional)
+            assert so_far, "the provisional text streamed so far is in the snapshot"
+            while True:
+                frame = await frames.next(within=30)
+                if select(frame, "#transcript") and not select(frame, "[data-provisional]"):
+                    break
+    (answer,) = await db(assistant_texts)(chat.pk)
+    streamed = so_far + delta_text(frames.received)
+    assert streamed == answer, "snapshot text + later deltas = the answer, nothing lost or doubled"
