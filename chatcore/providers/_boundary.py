@@ -154,8 +154,11 @@ def convert_error(exc: Exception, *, provider: str, label: str, streaming: bool)
             return ProviderTransportReset(f"{label} stream dropped mid-response: {_describe(exc)}")
         return ProviderError(f"{label} request failed: {_describe(exc)}", provider=provider)
     if isinstance(exc, openai.APIError):
-        # The OpenAI SDK raises an `{"error": {...}}` stream object as a bare APIError.
-        inner = exc.body if isinstance(exc.body, Mapping) else {"message": exc.message}
+        # The OpenAI SDK raises an `{"error": ...}` stream object as a bare APIError whose
+        # body is the inner value: an object, or a plain string (Ollama's `{"error": "..."}`).
+        body = exc.body
+        text = body if isinstance(body, str) and body else exc.message
+        inner = body if isinstance(body, Mapping) else {"message": text}
         return in_stream_error(provider, {"error": inner}, label=label)
     if isinstance(exc, json.JSONDecodeError):
         return ProviderError(f"{label} sent a malformed stream event: {exc}", provider=provider)

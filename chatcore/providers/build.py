@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from chatcore.providers.anthropic_messages import AnthropicAdapter
@@ -54,21 +55,23 @@ def _anthropic(config: ProviderConfig) -> Adapter:
 
 # The fake provider speaks the real wire formats, so its kinds reuse the real adapters
 # and name the provider they imitate (the demo then reads "Anthropic is overloaded").
-KINDS: dict[str, Callable[[ProviderConfig], Adapter]] = {
-    "openai": _chat,
-    "openai-chat": _chat,
-    "openai-responses": _responses,
-    "anthropic": _anthropic,
-    "openai-compatible": _compatible,
-    "openai-compat": _compatible,
-    "ollama": _compatible,
-    "vllm": _compatible,
-    "openrouter": _compatible,
-    "fake": _chat,
-    "fake-openai": _chat,
-    "fake-openai-responses": _responses,
-    "fake-anthropic": _anthropic,
-}
+KINDS: Mapping[str, Callable[[ProviderConfig], Adapter]] = MappingProxyType(
+    {
+        "openai": _chat,
+        "openai-chat": _chat,
+        "openai-responses": _responses,
+        "anthropic": _anthropic,
+        "openai-compatible": _compatible,
+        "openai-compat": _compatible,
+        "ollama": _compatible,
+        "vllm": _compatible,
+        "openrouter": _compatible,
+        "fake": _chat,
+        "fake-openai": _chat,
+        "fake-openai-responses": _responses,
+        "fake-anthropic": _anthropic,
+    }
+)
 
 
 def build_adapter(config: ProviderConfig) -> Adapter:
