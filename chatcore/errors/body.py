@@ -33,6 +33,7 @@ _HEADER = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\r\n]*)")
 # Go SDK wrapper: POST "https://api.openai.com/v1/responses": 400 Bad Request {...}
 _GO_WRAPPER = re.compile(r'\s*[A-Z]+ "[^"]*": (\d{3})\b[^{\[]*(?P<body>[{\[].*)', re.S)
 # Python SDK message: "Error code: 529 - {'type': 'error', ...}" or "... - text".
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _PY_WRAPPER = re.compile(r"\s*Error code: (\d{3})(?: - (?P<body>.*))?", re.S)
 
 
@@ -166,7 +167,8 @@ def _read_google_detail(item: dict[Any, Any], facts: BodyFacts) -> None:
                 for key in ("quotaId", "quotaMetric", "subject", "description"):
                     value = violation.get(key)
                     if isinstance(value, str):
-                        facts.extra.append(value)
+                        # "GenerateRequestsPerDayPerProject…" → "Generate Requests Per Day …"
+                        facts.extra.append(_CAMEL.sub(" ", value))
                 if str(violation.get("quotaValue", "")).strip() == "0":
                     facts.extra.append("limit: 0")
 

@@ -55,7 +55,8 @@ def gather(error: BaseException | str) -> Evidence:
     else:
         found.messages.append(error.strip()[:_MAX_TEXT])
     headers = _read_structure(found)
-    found.retry_after = retry_after_from_headers(headers)
+    if headers:
+        found.retry_after = retry_after_from_headers(headers)
     found.codes.extend(found.body.codes)
     lowered = "\n".join(
         [*found.messages, found.body.message, *found.body.codes, *found.body.extra]
@@ -65,7 +66,7 @@ def gather(error: BaseException | str) -> Evidence:
         found.status = status_from_text(lowered)
     if not found.retry_after and found.body.retry_delay:
         found.retry_after = retry_after_from_text(f"retry delay {found.body.retry_delay}")
-    if not found.retry_after:
+    if not found.retry_after and ("try" in lowered or "wait" in lowered):
         found.retry_after = retry_after_from_text(lowered)
     return found
 

@@ -7,6 +7,7 @@ shown beside the countdown, are short factual statements without remediation.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from chatcore.errors.kinds import ErrorKind
@@ -15,7 +16,7 @@ from chatcore.errors.providers import normalize_provider
 if TYPE_CHECKING:
     from chatcore.errors.classified import ClassifiedError
 
-__all__ = ["provider_display_name", "retry_message", "terminal_message"]
+__all__ = ["provider_display_name", "retry_message", "terminal_message", "terminal_text"]
 
 _UNKNOWN_PROVIDER = "the AI provider"
 
@@ -112,18 +113,29 @@ def provider_display_name(provider: str | None) -> str:
 
 def terminal_message(classified: ClassifiedError) -> str:
     """What happened plus one actionable hint, for a failure that will not be retried."""
-    template = _SPECIAL_TERMINAL.get(classified.reason) or _TERMINAL.get(
-        classified.kind or ErrorKind.GENERIC, _TERMINAL[ErrorKind.GENERIC]
+    return terminal_text(classified.kind, classified.provider, classified.reason)
+
+
+@lru_cache(maxsize=512)
+def terminal_text(kind: str, provider: str, reason: str = "") -> str:
+    """The terminal message for a kind, a provider id and a special-case reason."""
+    template = _SPECIAL_TERMINAL.get(reason) or _TERMINAL.get(
+        kind or ErrorKind.GENERIC, _TERMINAL[ErrorKind.GENERIC]
     )
-    return _fill(template, classified.provider)
+    return _fill(template, provider)
 
 
 def retry_message(classified: ClassifiedError) -> str:
     """A short factual statement shown beside the retry countdown."""
-    template = _SPECIAL_RETRY.get(classified.reason) or _RETRY.get(
-        classified.kind or ErrorKind.GENERIC, _RETRY[ErrorKind.GENERIC]
+    return _retry_text(classified.kind, classified.provider, classified.reason)
+
+
+@lru_cache(maxsize=512)
+def _retry_text(kind: str, provider: str, reason: str) -> str:
+    template = _SPECIAL_RETRY.get(reason) or _RETRY.get(
+        kind or ErrorKind.GENERIC, _RETRY[ErrorKind.GENERIC]
     )
-    return _fill(template, classified.provider)
+    return _fill(template, provider)
 
 
 def _fill(template: str, provider: str) -> str:

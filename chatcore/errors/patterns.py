@@ -1,16 +1,14 @@
 """The phrases and machine codes the classifier recognises, as data.
 
-Every pattern is matched against lower-cased text. `(?<![a-z])` / `(?![a-z])`
-stand in for word boundaries where `\b` would fail next to `_` (as in
-`billing_error`). All patterns are joined into one alternation and compiled once,
-so a text is scanned a single time however many phrases there are.
+Every pattern is matched against lower-cased text, starting at the beginning of a
+word (see `scanner`); `(?<![a-z])` / `(?![a-z])` stand in for word boundaries
+where `\b` would fail next to `_` (as in `billing_error`). Patterns are compiled
+once, at import.
 """
 
 from __future__ import annotations
 
-import re
-
-__all__ = ["CODE_SIGNALS", "PATTERNS", "SCANNER", "Signal", "signal_of_group"]
+__all__ = ["CODE_SIGNALS", "PATTERNS", "Signal"]
 
 
 class Signal:
@@ -39,8 +37,6 @@ class Signal:
     H2_RESET = "h2_reset"  # text form of an HTTP/2 RST_STREAM; the code is read separately
 
 
-# Order matters only inside the alternation: at one position the first pattern
-# that matches wins, so a longer phrase comes before a shorter one it contains.
 PATTERNS: tuple[tuple[str, str], ...] = (
     # Special cases.
     (Signal.CANCELED, r"(?:chat|request|operation) (?:was )?interrupted"),
@@ -138,16 +134,6 @@ PATTERNS: tuple[tuple[str, str], ...] = (
     # Context for not-found codes.
     (Signal.MODEL, r"(?<![a-z])models?(?![a-z])"),
 )
-
-_GROUPS: dict[str, str] = {f"g{index}": signal for index, (signal, _) in enumerate(PATTERNS)}
-
-SCANNER = re.compile("|".join(f"(?P<g{i}>{pattern})" for i, (_, pattern) in enumerate(PATTERNS)))
-
-
-def signal_of_group(group: str) -> str:
-    """The signal of a named group of `SCANNER`."""
-    return _GROUPS[group]
-
 
 # Machine-readable codes (error.type, error.code, status, __type, reasons,
 # exception class names), normalised to lower case without namespaces.

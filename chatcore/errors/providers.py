@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
-__all__ = ["detect_provider", "normalize_provider"]
+__all__ = ["PROVIDER_PATTERNS", "first_provider", "normalize_provider", "provider_signal"]
 
 _ALIASES: dict[str, str] = {
     "azure openai": "azure",
@@ -28,21 +26,35 @@ _ALIASES: dict[str, str] = {
     "claude": "anthropic",
 }
 
-# First match wins: the more specific names come before the ones they contain
-# ("azure openai" before "openai", "openai-compat" before "openai").
-_DETECT: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (provider, re.compile(pattern))
-    for provider, pattern in (
-        ("openai-compat", r"openai[-_ ]compat(?:ible)?"),
-        ("azure", r"azure[-_ ]openai"),
-        ("openrouter", r"openrouter"),
-        ("bedrock", r"\bbedrock"),
-        ("vercel", r"\bvercel"),
-        ("anthropic", r"anthropic|\bclaude"),
-        ("google", r"\bgoogle|\bgemini|\bvertex"),
-        ("openai", r"openai"),
-    )
+# Detection from text, first match wins: the more specific names come before the
+# ones they contain ("azure openai" before "openai", "openai-compat" before "openai").
+# Matched at word starts by the scanner, like every other pattern.
+PROVIDER_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("openai-compat", r"openai[-_ ]compat(?:ible)?"),
+    ("azure", r"azure[-_ ]openai"),
+    ("openrouter", r"openrouter"),
+    ("bedrock", r"bedrock"),
+    ("vercel", r"vercel"),
+    ("anthropic", r"anthropic|claude"),
+    ("google", r"google|gemini|vertex"),
+    ("openai", r"openai"),
 )
+_SIGNALS: tuple[tuple[str, str], ...] = tuple(
+    (f"provider:{provider}", provider) for provider, _ in PROVIDER_PATTERNS
+)
+
+
+def provider_signal(provider: str) -> str:
+    """The scanner signal that says a text names `provider`."""
+    return f"provider:{provider}"
+
+
+def first_provider(signals: set[str]) -> str:
+    """The provider a set of scanned signals names, in priority order; empty if none."""
+    for signal, provider in _SIGNALS:
+        if signal in signals:
+            return provider
+    return ""
 
 
 def normalize_provider(provider: str | None) -> str:
@@ -51,11 +63,3 @@ def normalize_provider(provider: str | None) -> str:
         return ""
     value = " ".join(str(provider).strip().lower().split())
     return _ALIASES.get(value, value)
-
-
-def detect_provider(text: str) -> str:
-    """The provider a lower-cased error text names, first match wins; empty if none."""
-    for provider, pattern in _DETECT:
-        if pattern.search(text):
-            return provider
-    return ""

@@ -16,44 +16,46 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from chatcore.errors.kinds import ErrorKind
 from chatcore.errors.patterns import Signal
 
-__all__ = ["RULES", "Facts", "Rule", "apply_rules"]
+__all__ = ["RULES", "Facts", "Rule", "apply_rules", "facts_of"]
 
 _TIMEOUT_STATUSES = frozenset({408, 502, 503, 504})
 
 
-@dataclass(frozen=True, slots=True)
-class Facts:
-    """Everything the rules look at."""
+class Facts(NamedTuple):
+    """Everything the rules look at (derived once, then read by every rule)."""
 
     signals: frozenset[str]
     status: int
-    transport_retryable: bool = False  # an httpx/h2/socket failure in the chain
-    our_deadline: bool = False  # our own deadline expired: never retried
+    transport_retryable: bool  # an httpx/h2/socket failure in the chain
+    our_deadline: bool  # our own deadline expired: never retried
+    context: bool  # context-window phrases, or 413: larger than the provider accepts
+    config: bool  # a model/configuration problem (context included)
+    rate_status: bool  # HTTP 429, or a code that stands for it (unless the status is 402)
 
     def has(self, signal: str) -> bool:
         return signal in self.signals
 
-    @property
-    def context(self) -> bool:
-        # 413: the request is larger than the provider accepts at all.
-        return self.has(Signal.CONTEXT) or self.status == 413
 
-    @property
-    def config(self) -> bool:
-        return self.has(Signal.CONFIG) or self.context or self._model_not_found
-
-    @property
-    def _model_not_found(self) -> bool:
-        return (self.status == 404 or self.has(Signal.NOT_FOUND)) and self.has(Signal.MODEL)
-
-    @property
-    def rate_status(self) -> bool:
-        """HTTP 429, or a code that stands for it (unless the status says payment)."""
-        return self.status == 429 or (self.has(Signal.RATE_CODE) and self.status != 402)
+def facts_of(
+    signals: set[str], status: int, *, transport_retryable: bool, our_deadline: bool
+) -> Facts:
+    """The facts of a set of signals and a status."""
+    context = Signal.CONTEXT in signals or status == 413
+    model_not_found = (status == 404 or Signal.NOT_FOUND in signals) and Signal.MODEL in signals
+    return Facts(
+        signals=frozenset(signals),
+        status=status,
+        transport_retryable=transport_retryable,
+        our_deadline=our_deadline,
+        context=context,
+        config=context or model_not_found or Signal.CONFIG in signals,
+        rate_status=status == 429 or (Signal.RATE_CODE in signals and status != 402),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,9 +139,9 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def apply_rules(facts: Facts) -> tuple[str, ErrorKind, bool]:
-    """(rule name, kind, retryable) of the first matching rule; generic otherwise."""
+def apply_rules(facts: Facts) -> tuple[ErrorKind, bool]:
+    """(kind, retryable) of the first matching rule; generic and final otherwise."""
     for rule in RULES:
         if rule.matches(facts):
-            return rule.name, rule.kind, rule.retryable(facts)
-    return "otherwise", ErrorKind.GENERIC, False
+            return rule.kind, rule.retryable(facts)
+    return ErrorKind.GENERIC, False

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import re
 
-from chatcore.errors.patterns import CODE_SIGNALS, SCANNER, signal_of_group
+from chatcore.errors.patterns import CODE_SIGNALS
 
-__all__ = ["code_signals", "normalize_code", "scan", "status_from_text"]
-
-
-def scan(text: str) -> set[str]:
-    """The signals a lower-cased text carries (one pass over the text)."""
-    return {signal_of_group(m.lastgroup) for m in SCANNER.finditer(text) if m.lastgroup}
+__all__ = ["code_signals", "normalize_code", "status_from_text"]
 
 
 def normalize_code(code: str) -> str:
