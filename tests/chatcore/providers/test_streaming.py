@@ -160,3 +160,12 @@ async def test_anthropic_gets_a_default_max_tokens_it_requires(
     (sent,) = fake.requests()
     assert sent["body"]["max_tokens"] == DEFAULT_MAX_TOKENS
     assert "system" not in sent["body"]
+
+
+@pytest.mark.parametrize("api", APIS, ids=API_IDS)
+async def test_a_paced_stream_arrives_whole(api: Api, make_adapter) -> None:
+    paced = {"kind": "ok", "tokens": 10, "rate": 200}
+
+    result = await consume(make_adapter(api), turn(paced))
+
+    _assert_complete(api, result.parts, token_text(10), 10)
