@@ -39,7 +39,7 @@ class Signal:
 
 PATTERNS: tuple[tuple[str, str], ...] = (
     # Special cases.
-    (Signal.CANCELED, r"(?:chat|request|operation) (?:was )?interrupted"),
+    (Signal.CANCELED, r"(?:chat|request|operation|context) (?:was )?(?:interrupted|cancell?ed)"),
     (Signal.CONTINUITY, r"no tool output found for function call"),
     (Signal.CONTINUITY, r"was provided without its required '?reasoning'? item"),
     (
@@ -72,9 +72,9 @@ PATTERNS: tuple[tuple[str, str], ...] = (
     ),
     (Signal.AUTH, r"api[ _-]?key (?:is )?(?:not valid|invalid|expired|revoked|missing|required)"),
     (Signal.AUTH, r"security token included in the request is (?:invalid|expired)"),
-    (Signal.AUTH, r"user not found"),
+    (Signal.AUTH, r"user not found|auth(?:entication)? credentials"),
     # Permissions.
-    (Signal.FORBIDDEN, r"forbidden|permission[_ ]denied|permission_error|access ?denied"),
+    (Signal.FORBIDDEN, r"forbidden|permission[_ ]?denied|permission_error|access ?denied"),
     (Signal.FORBIDDEN, r"not authori[sz]ed to|(?:do|does) not have permission"),
     (Signal.FORBIDDEN, r"(?:don't|do not|does not) have access to the model"),
     # Rate limits.
@@ -91,10 +91,13 @@ PATTERNS: tuple[tuple[str, str], ...] = (
     (Signal.DISABLED, r"provider_disabled|provider (?:has been |is )?disabled"),
     # Transient transport / availability.
     (Signal.TIMEOUT, r"timeout|(?<![a-z])time[ -]out(?![a-z])|timed out|deadline[_ ]exceeded"),
-    (Signal.TIMEOUT, r"service unavailable|unavailable|temporarily unable"),
-    (Signal.TIMEOUT, r"connection (?:reset|refused|aborted|closed|error|lost)|reset by peer"),
+    (Signal.TIMEOUT, r"service[ _]?unavailable|unavailable|temporarily unable"),
+    (
+        Signal.TIMEOUT,
+        r"connection[ _]?(?:reset|refused|aborted|closed|error|lost|terminated)|reset by peer",
+    ),
     (Signal.TIMEOUT, r"(?<![a-z])(?:unexpected )?eof(?![a-z])|broken pipe|socket hang up"),
-    (Signal.TIMEOUT, r"bad gateway|gateway time-?out|upstream connect error|goaway"),
+    (Signal.TIMEOUT, r"bad[ _]?gateway|gateway[ _]?time-?out|upstream connect error|goaway"),
     (Signal.TIMEOUT, r"use of closed network connection|force closed|incomplete chunked read"),
     (Signal.TIMEOUT, r"peer closed connection|server disconnected|disconnected"),
     (Signal.TIMEOUT, r"econnreset|econnrefused|etimedout|network error"),
@@ -120,7 +123,7 @@ PATTERNS: tuple[tuple[str, str], ...] = (
         r"(?:invalid|unknown|unsupported|nonexistent)[_ ]model|model[_ ]?not[_ ]?found",
     ),
     (Signal.CONFIG, r"malformed config|not a valid model|no endpoints found"),
-    (Signal.CONFIG, r"model identifier is invalid|not a chat model"),
+    (Signal.CONFIG, r"model identifier is invalid|not a chat model|no models? (?:are |is )?loaded"),
     (Signal.CONFIG, r"does not work with the specified model|on-demand throughput"),
     (
         Signal.CONFIG,
@@ -129,7 +132,7 @@ PATTERNS: tuple[tuple[str, str], ...] = (
     ),
     (Signal.CONFIG, r"deployment(?:notfound|_not_found|[^.\n]{0,60}?(?:does not exist|not found))"),
     # Server errors.
-    (Signal.SERVER, r"internal[_ ]server[_ ]?error|server[_ ]error|internal[_ ]error"),
+    (Signal.SERVER, r"internal[_ ]?server[_ ]?error|server[_ ]error|internal[_ ]error"),
     (Signal.SERVER, r"internal failure|internalserverexception|api_error"),
     # Context for not-found codes.
     (Signal.MODEL, r"(?<![a-z])models?(?![a-z])"),

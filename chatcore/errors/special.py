@@ -90,11 +90,14 @@ def special_case(found: Evidence, signals: set[str]) -> Verdict | None:
 
 
 def fallback_detail(found: Evidence) -> str:
-    """The structured detail, else the raw error text folded; dropped when it has a URL."""
+    """The structured detail, else the raw error text folded; dropped when it has a URL.
+
+    An HTML page (a proxy's error page) is dropped too: it is markup, not a message.
+    """
     if found.structured_detail:
         return found.structured_detail
     raw = next((m for m in found.messages if m), "")
-    if "://" in raw:
+    if "://" in raw or raw.startswith("<"):  # a URL, or an HTML error page
         return ""
     return " ".join(raw.split())
 

@@ -204,6 +204,10 @@ def test_fallback_detail_is_dropped_when_it_contains_a_url() -> None:
     assert classify("failed to GET https://signed.example/x?sig=abc").detail == ""
 
 
+def test_fallback_detail_is_dropped_for_an_html_page() -> None:
+    assert classify("<html><body><h1>502 Bad Gateway</h1></body></html>").detail == ""
+
+
 @pytest.mark.parametrize(
     "text",
     ["status 401 token=abcdef123", "chat interrupted", "anthropic stream closed before message_stop",

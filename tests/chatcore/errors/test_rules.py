@@ -141,6 +141,27 @@ RULE_ROWS: list[RuleRow] = [
         True,
         0,
     ),
+    (
+        "r7_h2_connection_terminated_is_goaway",
+        "<ConnectionTerminated error_code:ErrorCodes.NO_ERROR, last_stream_id:5, additional_data:None>",
+        K.TIMEOUT,
+        True,
+        0,
+    ),
+    (
+        "r7_compound_class_name_service_unavailable",
+        "ServiceUnavailableException: Bedrock is unable to process your request.",
+        K.TIMEOUT,
+        True,
+        0,
+    ),
+    (
+        "r7_html_gateway_page",
+        "<html><head><title>504 Gateway Time-out</title></head></html>",
+        K.TIMEOUT,
+        True,
+        504,
+    ),
     ("r7_config_beats_timeout", "status 503: model not found", K.CONFIG, False, 503),
     ("r7_eof_inside_a_word_is_not_eof", "the length thereof is wrong", K.GENERIC, False, 0),
     # 7b. content filter
@@ -179,6 +200,13 @@ RULE_ROWS: list[RuleRow] = [
     # 9 / 10. generic
     ("r9_status_500", "status 500", K.GENERIC, True, 500),
     ("r9_server_error", "server error", K.GENERIC, True, 0),
+    (
+        "r9_compound_class_name",
+        "litellm.InternalServerError: upstream exploded",
+        K.GENERIC,
+        True,
+        0,
+    ),
     ("r9_internal_server_error", "Internal Server Error", K.GENERIC, True, 0),
     ("r10_otherwise_not_retryable", "something odd happened", K.GENERIC, False, 0),
     (
