@@ -43,11 +43,15 @@ if not SECRET_KEY:
         )
     # A throwaway key per process: sessions do not survive a restart in DEBUG.
     SECRET_KEY = "dev-" + secrets.token_urlsafe(48)
+# Previous secrets, comma-separated: sessions and signatures made with them stay valid.
+SECRET_KEY_FALLBACKS = _env_list("DJANGO_SECRET_KEY_FALLBACKS", [])
 
 # Encrypts provider API keys at rest (chatcore/keys.py); SECRET_KEY when empty.
 # Set it when SECRET_KEY changes (generated per process in DEBUG, or rotated),
 # or stored keys can no longer be decrypted and their chats fail as missing_key.
 PROVIDER_KEY_SECRET = os.environ.get("PROVIDER_KEY_SECRET", "")
+# Previous PROVIDER_KEY_SECRET values, comma-separated: keys stored under them stay readable.
+PROVIDER_KEY_SECRET_FALLBACKS = _env_list("PROVIDER_KEY_SECRET_FALLBACKS", [])
 
 ALLOWED_HOSTS = _env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = _env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
