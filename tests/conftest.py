@@ -234,6 +234,30 @@ def page(browser: Any) -> Iterator[Any]:
         context.close()
 
 
+@pytest.fixture(scope="session")
+def staff_browser_state(browser: Any, live_server_proc: LiveServer) -> dict[str, Any]:
+    """Playwright storage state of a staff user signed in to the live server (e.g. the gallery)."""
+    username = f"staff-{uuid.uuid4().hex[:8]}"
+    live_server_proc.manage(
+        "shell",
+        "-c",
+        "from django.contrib.auth import get_user_model; "
+        f"get_user_model().objects.create_user({username!r}, password='staff-pw', is_staff=True)",
+    )
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server_proc.url}/admin/login/?next=/admin/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", "staff-pw")
+        page.click("input[type=submit]")
+        page.wait_for_url(f"{live_server_proc.url}/admin/")
+        state: dict[str, Any] = context.storage_state()
+    finally:
+        context.close()
+    return state
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _close_stray_test_db_sessions(request: pytest.FixtureRequest) -> Iterator[None]:
     """Let the test database be dropped even if a worker thread still holds a connection.

@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from tests.browser.test_gallery import VIEWPORTS, gallery_state  # noqa: F401 - shared fixture
+from tests.browser.test_gallery import VIEWPORTS
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def ui(browser: Any, gallery_state: dict[str, Any], live_server_proc: Any) -> Iterator[Any]:  # noqa: F811
-    context = browser.new_context(storage_state=gallery_state, viewport=VIEWPORTS["desktop"])
+def ui(browser: Any, staff_browser_state: dict[str, Any], live_server_proc: Any) -> Iterator[Any]:
+    context = browser.new_context(storage_state=staff_browser_state, viewport=VIEWPORTS["desktop"])
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)

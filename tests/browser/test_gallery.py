@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -66,28 +65,10 @@ def near_uniform(page: Any, png: bytes) -> tuple[bool, dict[str, float]]:
     return blank, stats
 
 
-@pytest.fixture(scope="session")
-def gallery_state(browser: Any, live_server_proc: Any) -> dict[str, Any]:
-    """Cookies of a staff user: outside DEBUG the gallery is for staff only."""
-    username = f"curator-{uuid.uuid4().hex[:8]}"
-    live_server_proc.manage(
-        "shell",
-        "-c",
-        "from django.contrib.auth import get_user_model; "
-        f"get_user_model().objects.create_user({username!r}, password='gallery-pw', is_staff=True)",
-    )
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.goto(f"{live_server_proc.url}/admin/login/?next=/gallery/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", "gallery-pw")
-        page.click("input[type=submit]")
-        page.wait_for_url(f"{live_server_proc.url}/gallery/")
-        state: dict[str, Any] = context.storage_state()
-    finally:
-        context.close()
-    return state
+@pytest.fixture
+def gallery_state(staff_browser_state: dict[str, Any]) -> dict[str, Any]:
+    """Outside DEBUG the gallery is for staff only."""
+    return staff_browser_state
 
 
 @pytest.fixture
