@@ -63,7 +63,9 @@ async def test_kill_mid_stream_then_restart_on_the_same_port(process):
                 received += chunk.choices[0].delta.content or ""
                 if len(received.split()) == 5:
                     await asyncio.to_thread(process.kill)
-        assert received == token_text(5)
+        # Chunks already in the socket buffer still arrive; the rest never does.
+        assert received.startswith(token_text(5))
+        assert token_text(400).startswith(received) and len(received) < len(token_text(400))
         assert isinstance(caught.value.__cause__, httpx2.RemoteProtocolError)
 
         with pytest.raises(openai.APIConnectionError):  # nothing listens while it is down
