@@ -33,6 +33,7 @@ from chatcore.metrics import RetryMetrics, TurnRecorder
 from chatcore.providers import Adapter, Finish, TextDelta, TurnRequest
 from chatcore.retry import (
     AttemptBuffer,
+    GiveUpReason,
     RetryGaveUp,
     RetryPolicy,
     first_chunk_guard,
@@ -105,7 +106,10 @@ async def execute_turn(
     """Run the turn to its end and persist the outcome; returns "done" or "failed"."""
     call = db or _db
     provider_hint = ctx.classifier_provider or None
-    recorder = metrics.for_turn(model=ctx.model, provider=provider_hint)
+    # The fake provider imitates real wire formats; it must not be called "OpenAI"
+    # to the user, nor counted as OpenAI in the metrics.
+    anonymous = ctx.provider.kind.startswith("fake")
+    recorder = metrics.for_turn(model=ctx.model, provider="fake" if anonymous else provider_hint)
     buffer: AttemptBuffer[str] = AttemptBuffer()
     chain = {"use": ctx.chain_mode and adapter.supports_chaining and bool(ctx.previous_response_id)}
 
@@ -139,6 +143,7 @@ async def execute_turn(
     async def on_retry(
         number: int, error: BaseException, classified: ClassifiedError, delay: float
     ) -> None:
+        classified = _shown(classified, anonymous=anonymous)
         buffer.discard()
         now = datetime.now(UTC)
         wait.arm(delay, classified.retry_after, now=now.timestamp())
@@ -174,7 +179,12 @@ async def execute_turn(
         )
     except RetryGaveUp as gave_up:
         buffer.discard()
-        return await _fail(ctx, owner, events, gave_up.classified, gave_up.attempts, None, call)
+        shown = _shown(
+            gave_up.classified,
+            anonymous=anonymous,
+            keep_message=gave_up.reason == GiveUpReason.RETRY_AFTER_CEILING,
+        )
+        return await _fail(ctx, owner, events, shown, gave_up.attempts, None, call)
     await events.flush()
     # The checkpointed seq includes the `done` event published right after.
     message_id = await call(
@@ -206,6 +216,17 @@ async def _fail(
     await call(store.finish_failed, ctx.chat_id, owner, classified=classified, seq=events.seq + 1)
     await events.error(classified.error_payload(), attempt)
     return "failed"
+
+
+def _shown(
+    classified: ClassifiedError, *, anonymous: bool, keep_message: bool = False
+) -> ClassifiedError:
+    """What the user sees: an anonymous (fake) provider is "the AI provider"."""
+    if not anonymous or not classified.provider:
+        return classified
+    if keep_message:
+        return dataclasses.replace(classified, provider="")
+    return classified.with_provider("")
 
 
 def _request(ctx: store.TurnContext, settings: TurnSettings, *, use_chain: bool) -> TurnRequest:

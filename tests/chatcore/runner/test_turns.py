@@ -51,7 +51,9 @@ async def test_flaky_turn_retries_after_the_retry_after_then_answers(fresh_fake,
     assert retry["attempt"] == 1
     assert retry["data"]["kind"] == "rate_limit"
     assert retry["data"]["delay_ms"] >= 3000
-    assert "Retry" not in retry["data"]["error"] or "retry" in retry["data"]["error"].lower()
+    # The fake provider imitates OpenAI's wire format but is never called OpenAI.
+    assert not retry["data"].get("provider")
+    assert retry["data"]["error"].startswith("The AI provider")
     retrying_at = _parse(retry["data"]["retrying_at"])
     assert _parse(retry["data"]["not_before"]) <= retrying_at
     assert elapsed >= 3.0
