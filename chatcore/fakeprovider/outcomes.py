@@ -94,11 +94,6 @@ class Outcome:
     retry_after_date: float | None = None
     spec: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
-    @property
-    def streams(self) -> bool:
-        """Whether this outcome answers 200 and produces tokens."""
-        return self.kind in STREAM_KINDS
-
 
 def parse_outcome(spec: object) -> Outcome:
     """Validate one outcome object; raise ``ScenarioError`` saying what is wrong."""
