@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from chatcore.errors import payloads
+from chatcore.errors.messages import terminal_message
 from chatcore.errors.providers import normalize_provider
 
 __all__ = ["ClassifiedError"]
@@ -30,24 +32,13 @@ class ClassifiedError:
 
     def with_provider(self, provider: str | None) -> ClassifiedError:
         """A copy naming an explicit provider, with the message regenerated for it."""
-        from chatcore.errors.messages import terminal_message
-
         copy = dataclasses.replace(self, provider=normalize_provider(provider))
         return dataclasses.replace(copy, message=terminal_message(copy))
 
     def error_payload(self) -> dict[str, Any]:
         """The `ChatError` JSON: persisted on the chat and sent as the `error` event."""
-        from chatcore.errors.payloads import error_payload
-
-        return error_payload(self)
+        return payloads.error_payload(self)
 
     def retry_payload(self, attempt: int, delay_seconds: float, now: datetime) -> dict[str, Any]:
         """The `ChatRetry` JSON: `retrying_at` is `now + delay_seconds` in ISO-8601 UTC."""
-        from chatcore.errors.payloads import retry_payload
-
-        return retry_payload(self, attempt, delay_seconds, now)
-
-    @property
-    def is_empty(self) -> bool:
-        """True for the classification of no error at all."""
-        return not self.kind
+        return payloads.retry_payload(self, attempt, delay_seconds, now)

@@ -42,10 +42,9 @@ _NOT_AFTER = re.compile(
 
 def status_from_text(text: str) -> int:
     """The HTTP status a lower-cased text states, or 0."""
-    labelled = _LABELLED.search(text)
-    if labelled is not None:
+    for labelled in _LABELLED.finditer(text):
         code = int(labelled.group(1))
-        if 100 <= code <= 599:
+        if 400 <= code <= 599:  # "status 200" in an error text is not the failure's status
             return code
     for found in _STANDALONE.finditer(text):
         start, end = found.span()

@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
-import httpcore2
-import httpx
-import httpx2
 import pytest
 
 from chatcore.errors import (
     ClassifiedError,
-    DeadlineExceeded,
     ErrorKind,
     ProviderError,
-    ProviderTransportReset,
     classify,
-    with_classification,
 )
+from tests.chatcore.errors.chains import chained
 
 K = ErrorKind
-
-
-def chained(outer: BaseException, inner: BaseException, *, implicit: bool = False) -> BaseException:
-    """`outer` raised from (or, implicitly, while handling) `inner`, with a real traceback."""
-    try:
-        try:
-            raise inner
-        except BaseException as caught:
-            if implicit:
-                raise outer  # noqa: B904 - the implicit __context__ link is the point
-            raise outer from caught
-    except BaseException as result:
-        return result
-    raise AssertionError("unreachable")
 
 
 # --- the exception chain -------------------------------------------------------------
@@ -261,154 +241,3 @@ def test_chain_broken_keeps_the_structured_detail_and_a_known_provider() -> None
     assert (got.chain_broken, got.provider, got.detail) == (
         True, "azure", "Previous response with id 'resp_1' not found.",
     )  # fmt: skip
-
-
-# --- transports, deadlines, cancellation ------------------------------------------------
-
-
-class StreamReset:
-    """Shaped like `h2.events.StreamReset` (h2 is not installed here)."""
-
-    __module__ = "h2.events"
-
-    def __init__(self, error_code: int) -> None:
-        self.stream_id = 1
-        self.error_code = error_code
-        self.remote_reset = True
-
-    def __repr__(self) -> str:
-        return f"<StreamReset stream_id:1, error_code:{self.error_code}, remote_reset:True>"
-
-
-TRANSPORT_ROWS = [
-    ("connection_reset", ConnectionResetError(), K.TIMEOUT, True),
-    ("broken_pipe", BrokenPipeError(), K.TIMEOUT, True),
-    ("eof", EOFError(), K.TIMEOUT, True),
-    ("httpx_connect_timeout", httpx.ConnectTimeout("x"), K.TIMEOUT, True),
-    ("httpx_read_timeout", httpx.ReadTimeout("x"), K.TIMEOUT, True),
-    ("httpx_write_timeout", httpx.WriteTimeout("x"), K.TIMEOUT, True),
-    ("httpx_pool_timeout", httpx.PoolTimeout("x"), K.TIMEOUT, True),
-    ("httpx2_connect_error", httpx2.ConnectError("x"), K.TIMEOUT, True),
-    ("httpx_peer_closed", httpx.RemoteProtocolError("peer closed connection without sending complete message body"), K.TIMEOUT, True),
-    ("httpcore2_server_disconnected", httpcore2.RemoteProtocolError("Server disconnected without sending a response."), K.TIMEOUT, True),
-    ("h2_reset_refused_stream_object", httpcore2.RemoteProtocolError(StreamReset(7)), K.TIMEOUT, True),
-    ("h2_reset_enhance_your_calm_object", httpcore2.RemoteProtocolError(StreamReset(11)), K.TIMEOUT, True),
-    ("h2_reset_protocol_error_object_no_retry", httpcore2.RemoteProtocolError(StreamReset(1)), K.GENERIC, False),
-    ("h2_reset_frame_size_object_no_retry", httpcore2.RemoteProtocolError(StreamReset(6)), K.GENERIC, False),
-    ("provider_transport_reset", ProviderTransportReset("stream dropped"), K.TIMEOUT, True),
-    ("our_deadline_class", DeadlineExceeded("turn deadline"), K.TIMEOUT, False),
-    ("builtin_timeout_error_is_our_deadline", TimeoutError(), K.TIMEOUT, False),
-    ("library_timeout_over_socket_timeout_retries", chained(httpx2.ReadTimeout("read"), TimeoutError("socket")), K.TIMEOUT, True),
-    ("deadline_wins_over_library_timeout", chained(DeadlineExceeded("ours"), httpx2.ReadTimeout("read")), K.TIMEOUT, False),
-    ("cancelled", asyncio.CancelledError(), K.GENERIC, False),
-]  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    ("error", "kind", "retryable"),
-    [r[1:] for r in TRANSPORT_ROWS],
-    ids=[r[0] for r in TRANSPORT_ROWS],
-)
-def test_transport_rows(error: BaseException, kind: ErrorKind, retryable: bool) -> None:
-    got = classify(error)
-    assert (got.kind, got.retryable) == (kind, retryable)
-
-
-def test_cancelled_whole_value() -> None:
-    assert classify(asyncio.CancelledError(), provider="openai") == ClassifiedError(
-        kind=K.GENERIC, message="The request was canceled.", provider="openai"
-    )
-
-
-def test_cancellation_anywhere_in_the_chain_cancels() -> None:
-    got = classify(chained(RuntimeError("stream aborted"), asyncio.CancelledError()))
-    assert (got.kind, got.message) == (K.GENERIC, "The request was canceled.")
-
-
-# --- empty input, hints, attached classifications ---------------------------------------
-
-
-@pytest.mark.parametrize("empty", [None, "", "   \n"], ids=["none", "empty", "blank"])
-def test_empty_input_is_an_empty_classification(empty: str | None) -> None:
-    assert classify(empty) == ClassifiedError()
-    assert classify(empty).kind == ""
-
-
-@pytest.mark.parametrize(
-    ("text", "provider"),
-    [("openai-compat server failed", "openai-compat"), ("OpenAI compatible gateway", "openai-compat"),
-     ("azure openai deployment", "azure"), ("azure-openai", "azure"), ("openrouter upstream", "openrouter"),
-     ("aws bedrock runtime", "bedrock"), ("bedrock says", "bedrock"), ("vercel ai gateway", "vercel"),
-     ("claude is busy", "anthropic"), ("anthropic api", "anthropic"), ("gemini failed", "google"),
-     ("vertex ai", "google"), ("google api", "google"), ("openai api", "openai"),
-     ("azure openai via openrouter", "azure"), ("nothing here", "")],
-    ids=lambda v: str(v).replace(" ", "_"),
-)  # fmt: skip
-def test_provider_from_text_first_match_wins(text: str, provider: str) -> None:
-    assert classify(text).provider == provider
-
-
-@pytest.mark.parametrize(
-    ("hint", "provider"),
-    [(" Azure OpenAI ", "azure"), ("azure-openai", "azure"), ("openai compat", "openai-compat"),
-     ("OpenAI Compatible", "openai-compat"), ("openai_compat", "openai-compat"), ("ANTHROPIC", "anthropic")],
-)  # fmt: skip
-def test_provider_hint_is_normalised_and_beats_the_text(hint: str, provider: str) -> None:
-    assert classify("anthropic is overloaded", provider=hint).provider == provider
-
-
-def test_with_classification_round_trip_unchanged() -> None:
-    classified = ClassifiedError(kind=K.MISSING_KEY, provider="openai").with_provider("openai")
-    error = with_classification(ProviderError("key gone", status_code=401), classified)
-    assert classify(error) == classified
-    assert classify(chained(RuntimeError("outer"), error)) == classified
-
-
-def test_with_classification_normalises() -> None:
-    error = with_classification(
-        RuntimeError("x"), ClassifiedError(kind="", provider="Azure OpenAI", retry_after=-4.0)
-    )
-    got = classify(error)
-    assert (got.kind, got.provider, got.retry_after) == (K.GENERIC, "azure", 0.0)
-    assert got.message == "Azure OpenAI returned an unexpected error. Send the message again."
-
-
-def test_with_provider_regenerates_the_message() -> None:
-    got = classify("status 529").with_provider("vercel")
-    assert (got.provider, got.message) == (
-        "vercel", "Vercel AI Gateway is overloaded and could not answer. Send the message again later.",
-    )  # fmt: skip
-
-
-# --- redaction ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "secret",
-    ["sk-test-1234567890abcdef", "sk-ant-api03-abcdEFGH1234567890", "sk-proj-AbC123xyz789",
-     "AIzaSyA1234567890abcdefghijklmnopqrstu", "AKIAIOSFODNN7EXAMPLE"],
-)  # fmt: skip
-def test_keys_are_redacted_from_detail(secret: str) -> None:
-    body = json.dumps({"error": {"message": f"key {secret} is not allowed here"}})
-    got = classify(ProviderError("x", status_code=400, body=body))
-    assert secret not in got.detail
-    assert "[REDACTED]" in got.detail
-
-
-@pytest.mark.parametrize(
-    ("text", "leak"),
-    [("upstream said: Authorization: Bearer abc.def.ghi-123", "abc.def.ghi-123"),
-     ("GET /v1/models?key=AbCdEf123456 failed", "AbCdEf123456"),
-     ('{"api_key": "hunter2hunter2"} rejected', "hunter2hunter2")],
-    ids=["bearer", "key_query", "api_key_json"],
-)  # fmt: skip
-def test_tokens_and_key_values_are_redacted(text: str, leak: str) -> None:
-    got = classify(ProviderError(text, status_code=400))
-    assert leak not in got.detail + got.message
-
-
-def test_redaction_applies_to_attached_messages() -> None:
-    error = with_classification(
-        RuntimeError("x"), ClassifiedError(kind=K.AUTH, message="bad key sk-live-abcdef123456")
-    )
-    assert "sk-live-abcdef123456" not in classify(error).message
