@@ -1,0 +1,210 @@
+"""End-to-end pipeline benchmark: one 20,000-token turn through every layer, against the raw SDK.
+
+    .venv/bin/python bench/pipeline.py [--tokens 20000] [--runs 3]
+
+Path measured: the fake provider (loopback HTTP, streaming as fast as it can)
+→ our adapter over the official SDK → the retry loop and first-chunk guard →
+the runner's coalesced events → the in-memory channel layer → the websocket
+consumer (rendering HTML fragments) → a real websocket client. Baseline, in the
+same process and run: the raw `openai` SDK reading the same stream. Prints
+tokens/s of each, their ratio (target ≥ 0.8) and the database queries of the turn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+_tmp = tempfile.mkdtemp(prefix="bench-pipeline-")
+os.environ.update(
+    DJANGO_SETTINGS_MODULE="chatui.settings",
+    DJANGO_SECRET_KEY="bench-" + uuid.uuid4().hex,
+    SQLITE_PATH=str(Path(_tmp) / "bench.sqlite3"),
+    CHAT_RUNNER="external",  # the benchmark runs its own runner on this event loop
+    CHAT_FAKE_PROVIDER="0",
+    LOG_LEVEL="WARNING",
+)
+for name in ("DATABASE_URL", "REDIS_URL", "DJANGO_DEBUG", "CHAT_DEMO"):
+    os.environ.pop(name, None)
+
+import django  # noqa: E402
+
+django.setup()
+
+import openai  # noqa: E402
+import uvicorn  # noqa: E402
+import websockets  # noqa: E402
+from asgiref.sync import sync_to_async  # noqa: E402
+from channels.layers import get_channel_layer  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
+from django.contrib.auth.models import User  # noqa: E402
+from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from prometheus_client import CollectorRegistry  # noqa: E402
+
+from chatcore import persistence  # noqa: E402
+from chatcore.fakeprovider import token_text  # noqa: E402
+from chatcore.fakeprovider.testing import FakeProviderServer, free_port  # noqa: E402
+from chatcore.metrics import RetryMetrics  # noqa: E402
+from chatcore.models import Provider  # noqa: E402
+from chatcore.runner import Runner, TurnSettings  # noqa: E402
+from chatcore.runner import store as runner_store  # noqa: E402
+
+DELTA_PREFIX = '<div hx-swap-oob="beforeend:'
+
+
+def _scenario(tokens: int) -> str:
+    return json.dumps([{"kind": "ok", "tokens": tokens, "rate": 0}])
+
+
+async def raw_sdk(fake: FakeProviderServer, tokens: int) -> float:
+    """Tokens/s reading the stream with the bare SDK (no adapter, no runner)."""
+    client = openai.AsyncOpenAI(base_url=fake.openai_base_url, api_key="bench", max_retries=0)
+    headers = {"X-Fake-Scenario": _scenario(tokens), "X-Fake-Conversation": uuid.uuid4().hex}
+    started = time.perf_counter()
+    stream = await client.chat.completions.create(
+        model="bench",
+        messages=[{"role": "user", "content": "go"}],
+        stream=True,
+        extra_headers=headers,
+    )
+    received = 0
+    async for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            received += 1
+    elapsed = time.perf_counter() - started
+    await client.close()
+    assert received == tokens, (received, tokens)
+    return tokens / elapsed
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.total = 0
+
+    async def db(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        def run():  # type: ignore[no-untyped-def]
+            with CaptureQueriesContext(connection) as captured:
+                result = fn(*args, **kwargs)
+            if not (fn is runner_store.claim_next and result is None):
+                self.total += len(captured.captured_queries)
+            return result
+
+        return await sync_to_async(run, thread_sensitive=True)()
+
+
+def _setup(fake: FakeProviderServer) -> tuple[int, str]:
+    call_command("migrate", verbosity=0)
+    user = User.objects.create_user("bench", password=uuid.uuid4().hex)
+    provider = Provider.objects.create(
+        name="bench", kind="fake", base_url=fake.openai_base_url, models=["bench"]
+    )
+    chat = persistence.create_chat(owner=user, provider=provider, model="bench")
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return chat.pk, str(session.session_key)
+
+
+async def pipeline(
+    port: int, chat_id: int, session: str, tokens: int, counter: QueryCounter
+) -> float:
+    """Tokens/s from the send frame to the `done` fragment at a real websocket client."""
+    origin = f"http://127.0.0.1:{port}"
+    async with websockets.connect(
+        f"ws://127.0.0.1:{port}/ws/chats/{chat_id}/",
+        additional_headers={"Cookie": f"sessionid={session}", "Origin": origin},
+        max_size=None,
+    ) as socket:
+        await socket.recv()  # the snapshot
+        text: list[str] = []
+        started = time.perf_counter()
+        await socket.send(json.dumps({"content": "go", "client_request_id": uuid.uuid4().hex}))
+        expected = token_text(tokens)
+        received = 0
+        while True:
+            frame = str(await socket.recv())
+            if frame.startswith(DELTA_PREFIX):
+                inner = frame[frame.index(">") + 1 : frame.rindex("</div>")]
+                piece = html.unescape(inner)
+                text.append(piece)
+                received += len(piece)
+            elif received >= len(expected) and 'data-role="assistant"' in frame:
+                break
+        elapsed = time.perf_counter() - started
+    assert "".join(text) == expected, "lost or duplicated characters"
+    return tokens / elapsed
+
+
+async def main(tokens: int, runs: int) -> None:
+    with FakeProviderServer() as fake:
+        chat_id, session = await sync_to_async(_setup)(fake)
+        from chatui.asgi import application
+
+        port = free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(
+                application,
+                host="127.0.0.1",
+                port=port,
+                log_level="warning",
+                lifespan="off",
+                ws="websockets-sansio",
+            )
+        )
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.02)
+        counter = QueryCounter()
+        runner = Runner(
+            get_channel_layer(),
+            settings=TurnSettings(extra_headers={"X-Fake-Scenario": _scenario(tokens)}),
+            poll_interval=0.05,
+            metrics=RetryMetrics(CollectorRegistry()),
+            db=counter.db,
+        )
+        running = asyncio.create_task(runner.run())
+        raw, piped, queries = [], [], []
+        try:
+            await raw_sdk(fake, 200)  # warm up both paths once
+            for _ in range(runs):
+                raw.append(await raw_sdk(fake, tokens))
+                counter.total = 0
+                piped.append(await pipeline(port, chat_id, session, tokens, counter))
+                await asyncio.sleep(0.2)  # let the turn's last write land
+                queries.append(counter.total)
+        finally:
+            running.cancel()
+            server.should_exit = True
+            await asyncio.gather(running, serving, return_exceptions=True)
+    raw_median, piped_median = statistics.median(raw), statistics.median(piped)
+    print(f"tokens per turn:            {tokens}")
+    print(f"raw SDK read:               {raw_median:,.0f} tokens/s (median of {runs})")
+    print(f"end to end (websocket):     {piped_median:,.0f} tokens/s (median of {runs})")
+    print(f"ratio end-to-end / raw SDK: {piped_median / raw_median:.2f} (target >= 0.8)")
+    # Lease renewals are time-based (every lease/3 s), so a slower run may add two.
+    print(f"database queries per turn:  {queries}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens", type=int, default=20_000, help="tokens in the turn")
+    parser.add_argument("--runs", type=int, default=3, help="measured runs (median printed)")
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.tokens, arguments.runs))
