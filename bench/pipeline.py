@@ -169,7 +169,9 @@ async def main(tokens: int, runs: int) -> None:
             )
         )
         serving = asyncio.create_task(server.serve())
-        while not server.started:
+        for _ in range(500):  # uvicorn offers no "started" event to await
+            if server.started:
+                break
             await asyncio.sleep(0.02)
         counter = QueryCounter()
         runner = Runner(
