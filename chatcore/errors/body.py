@@ -33,8 +33,8 @@ _HEADER = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\r\n]*)")
 # Go SDK wrapper: POST "https://api.openai.com/v1/responses": 400 Bad Request {...}
 _GO_WRAPPER = re.compile(r'\s*[A-Z]+ "[^"]*": (\d{3})\b[^{\[]*(?P<body>[{\[].*)', re.S)
 # Python SDK message: "Error code: 529 - {'type': 'error', ...}" or "... - text".
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _PY_WRAPPER = re.compile(r"\s*Error code: (\d{3})(?: - (?P<body>.*))?", re.S)
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 
 def split_dump(text: str) -> tuple[int, list[tuple[str, str]], str] | None:
@@ -135,6 +135,9 @@ def _collect(node: dict[Any, Any], facts: BodyFacts) -> None:
         if isinstance(value, int) and not isinstance(value, bool):
             if 400 <= value <= 599 and not facts.status:
                 facts.status = value  # Gemini/vLLM/OpenRouter repeat the HTTP status here
+        elif isinstance(value, str) and value.isdigit():
+            if 400 <= int(value) <= 599 and not facts.status:
+                facts.status = int(value)  # Azure: {"code": "429"}
         elif isinstance(value, str) and value and value != "error":
             facts.codes.append(value)
     inner = node.get("innererror")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
-__all__ = ["MAX_CHAIN", "safe_str", "walk"]
+__all__ = ["MAX_CHAIN", "safe_getattr", "safe_str", "walk"]
 
 # A chain longer than this is pathological (or cyclic through a custom type);
 # the first exceptions carry the signals that matter.
@@ -30,9 +31,8 @@ def walk(error: BaseException) -> Iterator[BaseException]:
         cause = exc.__cause__
         if isinstance(cause, BaseException):
             following.append(cause)
-        members = getattr(exc, "exceptions", None)
-        if isinstance(exc, BaseExceptionGroup) and isinstance(members, tuple):
-            following.extend(m for m in members if isinstance(m, BaseException))
+        if isinstance(exc, BaseExceptionGroup):
+            following.extend(m for m in exc.exceptions if isinstance(m, BaseException))
         context = exc.__context__
         if isinstance(context, BaseException):
             following.append(context)
@@ -46,3 +46,11 @@ def safe_str(value: object) -> str:
     except Exception:
         return ""
     return text if isinstance(text, str) else ""
+
+
+def safe_getattr(obj: object, name: str, default: object = None) -> Any:
+    """`getattr`, or `default` when a property raises anything at all."""
+    try:
+        return getattr(obj, name, default)
+    except Exception:
+        return default

@@ -6,7 +6,7 @@ import dataclasses
 import math
 import re
 
-from chatcore.errors.chain import walk
+from chatcore.errors.chain import safe_getattr, walk
 from chatcore.errors.classified import ClassifiedError
 from chatcore.errors.evidence import Evidence, gather
 from chatcore.errors.kinds import ErrorKind
@@ -92,7 +92,7 @@ def _classify(error: object, provider: str | None) -> ClassifiedError:
 
 def _attached(error: BaseException) -> ClassifiedError | None:
     for exc in walk(error):
-        attached = getattr(exc, _ATTR, None)
+        attached = safe_getattr(exc, _ATTR)
         if isinstance(attached, ClassifiedError):
             return attached
     return None

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from chatcore.errors.body import MAX_BODY, BodyFacts, parse_body, split_dump, unwrap_message
-from chatcore.errors.chain import safe_str, walk
+from chatcore.errors.chain import safe_getattr, safe_str, walk
 from chatcore.errors.provider_error import Structured, structured_of
 from chatcore.errors.retry_after import retry_after_from_headers, retry_after_from_text
 from chatcore.errors.signals import status_from_text
@@ -49,7 +49,7 @@ def gather(error: BaseException | str) -> Evidence:
                 found.transports.add(transport)
             if found.structured is None:
                 found.structured = structured_of(exc)
-            named = getattr(exc, "provider", None)
+            named = safe_getattr(exc, "provider")
             if not found.provider and isinstance(named, str):
                 found.provider = named.strip()
     else:
@@ -57,6 +57,8 @@ def gather(error: BaseException | str) -> Evidence:
     headers = _read_structure(found)
     if headers:
         found.retry_after = retry_after_from_headers(headers)
+        # AWS names the exception in a header: "ThrottlingException:http://internal…"
+        found.codes.extend(v for k, v in headers if k.lower() == "x-amzn-errortype")
     found.codes.extend(found.body.codes)
     lowered = "\n".join(
         [*found.messages, found.body.message, *found.body.codes, *found.body.extra]

@@ -12,13 +12,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatcore.errors.chain import safe_str
+from chatcore.errors.chain import safe_getattr, safe_str
 from chatcore.errors.exceptions import ProviderError
 
 __all__ = ["Structured", "structured_of"]
 
 _SDKS = frozenset({"openai", "anthropic"})
 _HTTPX = frozenset({"httpx", "httpx2"})
+_MISSING = object()
 
 
 @dataclass(slots=True)
@@ -28,7 +29,6 @@ class Structured:
     status: int = 0
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: object = None
-    provider: str = ""
     message: str = ""
     url: str = ""
 
@@ -40,27 +40,26 @@ def structured_of(exc: BaseException) -> Structured | None:
             status=_status(exc.status_code),
             headers=_pairs(exc.headers),
             body=exc.body,
-            provider=exc.provider or "",
             message=exc.message or safe_str(exc),
         )
     root = type(exc).__module__.partition(".")[0]
-    if root in _SDKS and hasattr(exc, "body"):
-        response = getattr(exc, "response", None)
-        body = getattr(exc, "body", None)
+    if root in _SDKS and safe_getattr(exc, "body", _MISSING) is not _MISSING:
+        response = safe_getattr(exc, "response", None)
+        body = safe_getattr(exc, "body", None)
         if body is None and response is not None:
             body = _content(response)
         return Structured(
-            status=_status(getattr(exc, "status_code", None)),
-            headers=_pairs(getattr(response, "headers", None)),
+            status=_status(safe_getattr(exc, "status_code", None)),
+            headers=_pairs(safe_getattr(response, "headers", None)),
             body=body,
-            message=_str_attr(exc, "message") or safe_str(exc),
+            message=_strsafe_getattr(exc, "message") or safe_str(exc),
             url=_url(exc),
         )
     if root in _HTTPX and type(exc).__name__ == "HTTPStatusError":
-        response = getattr(exc, "response", None)
+        response = safe_getattr(exc, "response", None)
         return Structured(
-            status=_status(getattr(response, "status_code", None)),
-            headers=_pairs(getattr(response, "headers", None)),
+            status=_status(safe_getattr(response, "status_code", None)),
+            headers=_pairs(safe_getattr(response, "headers", None)),
             body=_content(response),
             message=safe_str(exc),
             url=_url(exc),
@@ -69,7 +68,7 @@ def structured_of(exc: BaseException) -> Structured | None:
 
 
 def _duck_typed(exc: BaseException) -> Structured | None:
-    response = getattr(exc, "response", None)
+    response = safe_getattr(exc, "response", None)
     if isinstance(response, Mapping) and isinstance(response.get("Error"), Mapping):
         meta = response.get("ResponseMetadata")
         meta = meta if isinstance(meta, Mapping) else {}
@@ -79,14 +78,16 @@ def _duck_typed(exc: BaseException) -> Structured | None:
             body=dict(response),
             message=safe_str(exc),
         )
-    status = _status(getattr(exc, "status_code", None))
+    status = _status(safe_getattr(exc, "status_code", None))
     if not status:
         return None
     return Structured(
         status=status,
-        headers=_pairs(getattr(exc, "headers", None) or getattr(response, "headers", None)),
-        body=getattr(exc, "body", None),
-        message=_str_attr(exc, "message") or safe_str(exc),
+        headers=_pairs(
+            safe_getattr(exc, "headers", None) or safe_getattr(response, "headers", None)
+        ),
+        body=safe_getattr(exc, "body", None),
+        message=_strsafe_getattr(exc, "message") or safe_str(exc),
     )
 
 
@@ -120,14 +121,14 @@ def _content(response: object) -> object:
         return None
 
 
-def _str_attr(exc: BaseException, name: str) -> str:
-    value = getattr(exc, name, None)
+def _strsafe_getattr(exc: BaseException, name: str) -> str:
+    value = safe_getattr(exc, name, None)
     return value if isinstance(value, str) else ""
 
 
 def _url(exc: BaseException) -> str:
     try:
-        request = getattr(exc, "request", None)
-        return str(getattr(request, "url", "") or "")
+        request = safe_getattr(exc, "request", None)
+        return str(safe_getattr(request, "url", "") or "")
     except Exception:
         return ""

@@ -11,6 +11,7 @@ import asyncio
 import re
 from enum import Enum
 
+from chatcore.errors.chain import safe_getattr
 from chatcore.errors.exceptions import DeadlineExceeded, ProviderTransportReset
 
 __all__ = ["Transport", "h2_reset_retryable", "transport_of"]
@@ -127,7 +128,7 @@ def _h2_event_in_args(exc: BaseException) -> Transport | None:
         if klass.__module__.partition(".")[0] != "h2":
             continue
         if klass.__name__ == "StreamReset":
-            code = getattr(arg, "error_code", None)
+            code = safe_getattr(arg, "error_code")
             return Transport.RETRYABLE if h2_reset_retryable(code) else Transport.BAD_RESET
         if klass.__name__ == "ConnectionTerminated":  # GOAWAY
             return Transport.RETRYABLE

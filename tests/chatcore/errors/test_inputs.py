@@ -57,6 +57,27 @@ def test_cyclic_chain_terminates() -> None:
     assert classify(first).kind == K.GENERIC
 
 
+class Hostile(Exception):
+    """An exception whose `str()` and attributes blow up."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("no str for you")
+
+    @property
+    def response(self) -> object:
+        raise RuntimeError("no response either")
+
+    @property
+    def status_code(self) -> int:
+        raise ValueError("nor a status")
+
+
+def test_hostile_exceptions_do_not_hide_the_rest_of_the_chain() -> None:
+    got = classify(chained(Hostile(), ProviderError("slow down", status_code=429)))
+    assert (got.kind, got.status_code) == (K.RATE_LIMIT, 429)
+    assert classify(Hostile()).kind == K.GENERIC
+
+
 def test_outermost_structured_error_wins() -> None:
     error = chained(
         ProviderError("outer", status_code=503), ProviderError("inner", status_code=401)

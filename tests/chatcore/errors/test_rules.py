@@ -176,6 +176,9 @@ PROVIDER_ROWS: list[RuleRow] = [
     # AWS Bedrock
     ("bedrock_throttling_text", "An error occurred (ThrottlingException) when calling the InvokeModel operation: Too many tokens, please wait before trying again.", K.RATE_LIMIT, True, 0),
     ("bedrock_throttling_type_header_body", pe(429, {"message": "Too many requests, please wait before trying again."}, **{"x-amzn-ErrorType": "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/"}), K.RATE_LIMIT, True, 429),
+    ("bedrock_error_type_header_without_status", pe(None, {"message": "Request failed."}, **{"X-Amzn-ErrorType": "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/"}), K.RATE_LIMIT, True, 0),
+    ("bedrock_error_type_header_access_denied", pe(None, {"message": "Request failed."}, **{"x-amzn-errortype": "AccessDeniedException:http://internal.amazon.com/coral/com.amazon.bedrock/"}), K.AUTH, False, 0),
+    ("azure_string_status_code_in_body", pe(None, {"error": {"code": "429", "message": "Requests have exceeded the call rate limit of your current tier."}}), K.RATE_LIMIT, True, 429),
     ("bedrock_service_unavailable", pe(503, {"message": "Bedrock is unable to process your request."}), K.TIMEOUT, True, 503),
     ("bedrock_model_not_ready_text", "An error occurred (ModelNotReadyException) when calling the InvokeModel operation: Model is not ready to serve inference requests.", K.TIMEOUT, True, 0),
     ("bedrock_access_denied", pe(403, {"message": "You don't have access to the model with the specified model ID."}), K.AUTH, False, 403),
