@@ -265,7 +265,7 @@ def _close_stray_test_db_sessions(request: pytest.FixtureRequest) -> Iterator[No
     Async tests run ORM calls on asgiref's executor thread (and runners keep
     theirs); PostgreSQL refuses to drop a database with open sessions.
     """
-    if "django_db_setup" not in request.fixturenames and not database_is_postgres():
+    if not database_is_postgres():
         yield
         return
     request.getfixturevalue("django_db_setup")

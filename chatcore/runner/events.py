@@ -12,12 +12,15 @@ drop messages silently and clients resynchronise from it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 __all__ = ["ChannelLayer", "ChatEvents", "LiveState", "chat_group"]
+
+log = logging.getLogger(__name__)
 
 
 class ChannelLayer(Protocol):
@@ -171,4 +174,16 @@ class ChatEvents:
             "attempt": attempt,
             "data": data,
         }
-        await self._layer.group_send(self._group, message)
+        try:
+            await self._layer.group_send(self._group, message)
+        except Exception:
+            # The channel layer is down (Redis restarting). Events are best-effort:
+            # the turn goes on and is persisted; clients see the seq gap, or
+            # reconnect, and reconcile from a snapshot.
+            log.warning(
+                "could not publish %s #%d of chat %s",
+                event,
+                self.state.seq,
+                self._chat_id,
+                exc_info=True,
+            )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,7 @@ __all__ = ["RUNNERS_GROUP", "Runner"]
 log = logging.getLogger(__name__)
 
 RUNNERS_GROUP = "chatd"
+_REJOIN_INTERVAL = 30.0
 
 
 @dataclass
@@ -91,6 +93,7 @@ class Runner:
         self._turns: dict[int, _Turn] = {}
         self._adapters: dict[tuple[int, str], Adapter] = {}
         self._wake = asyncio.Event()
+        self._joined_at = 0.0
         self.ready = asyncio.Event()
 
     @property
@@ -100,11 +103,13 @@ class Runner:
     async def run(self) -> None:
         self.channel = await self.layer.new_channel("chatd.")
         await self.layer.group_add(RUNNERS_GROUP, self.channel)
+        self._joined_at = time.monotonic()
         listener = asyncio.create_task(self._listen())
         self.ready.set()
         log.info("runner %s started", self.channel)
         try:
             while True:
+                await self._rejoin_group()
                 await self._claim_available()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
@@ -112,6 +117,17 @@ class Runner:
         finally:
             listener.cancel()
             await self._shutdown()
+
+    async def _rejoin_group(self) -> None:
+        """Renew our wake-up group membership now and then: a restarted Redis forgets it."""
+        now = time.monotonic()
+        if now - self._joined_at < _REJOIN_INTERVAL:
+            return
+        try:
+            await self.layer.group_add(RUNNERS_GROUP, self.channel)
+            self._joined_at = now
+        except Exception:
+            log.warning("could not join the runners group; polling only", exc_info=True)
 
     async def _shutdown(self) -> None:
         turns = list(self._turns.values())
@@ -123,7 +139,10 @@ class Runner:
         for adapter in self._adapters.values():
             await adapter.aclose()
         self._adapters.clear()
-        await self.layer.group_discard(RUNNERS_GROUP, self.channel)
+        try:
+            await self.layer.group_discard(RUNNERS_GROUP, self.channel)
+        except Exception:
+            log.warning("could not leave the runners group", exc_info=True)
         log.info("runner %s stopped", self.channel)
 
     async def _claim_available(self) -> None:
@@ -235,8 +254,18 @@ class Runner:
         )
 
     async def _listen(self) -> None:
+        failures = 0
         while True:
-            message = await self.layer.receive(self.channel)
+            try:
+                message = await self.layer.receive(self.channel)
+            except Exception:
+                # The channel layer is down (Redis restarting): keep running turns
+                # (they poll the database) and listen again with a capped backoff.
+                failures += 1
+                log.warning("runner channel receive failed (%d)", failures, exc_info=True)
+                await asyncio.sleep(min(0.5 * failures, 5.0))
+                continue
+            failures = 0
             try:
                 await self._handle(message)
             except Exception:
