@@ -116,7 +116,10 @@ def _read_envelope(data: dict[Any, Any], facts: BodyFacts) -> None:
     if isinstance(error, list):
         error = next((item for item in error if isinstance(item, dict)), error)
     if isinstance(error, dict):
-        facts.message = _text(error.get("message")) or _text(error.get("Message"))
+        # {"error": {"error": "..."}}: an Ollama-style string error wrapped once more.
+        facts.message = (
+            _text(error.get("message")) or _text(error.get("Message")) or _text(error.get("error"))
+        )
         _collect(error, facts)
     elif isinstance(error, str) and error.strip():
         # Ollama and some proxies: {"error": "model \"x\" not found, try pulling it first"}

@@ -112,6 +112,11 @@ DETAIL_ROWS = [
     ("top_level_message_second", {"message": "top level", "code": 400}, "top level"),
     ("string_error_field", {"error": 'model "x" not found'}, 'model "x" not found'),
     ("list_envelope", [{"error": {"message": "in a list"}}], "in a list"),
+    (
+        "string_error_wrapped_again",
+        {"error": {"error": "model 'x' not found"}},
+        "model 'x' not found",
+    ),
     ("botocore_shape", {"Error": {"Code": "ThrottlingException", "Message": "slow"}}, "slow"),
     (
         "gateway_rewrapped_json_message",
