@@ -89,11 +89,14 @@ def _read_structure(found: Evidence) -> list[tuple[str, str]]:
             headers = headers or dump_headers
             if not found.body.message:
                 found.body = parse_body(dump_body)
-        message = structured.message.strip()
+        message = original = structured.message.strip()
         if not found.body.message and message and dump is None:
             wrapper_status, inner = _unwrap(message, found)
-            message = inner or message
-        found.structured_detail = found.body.message or message or _plain(structured.body)
+            # "Error code: 503" alone says less than a plain-text body would.
+            message = inner or ("" if wrapper_status else message)
+        found.structured_detail = (
+            found.body.message or message or _plain(structured.body) or original
+        )
         found.status = structured.status or found.body.status or wrapper_status
         return headers
     top = next((m for m in found.messages if m), "")

@@ -96,6 +96,7 @@ REPLIES: dict[str, Reply] = {
             "The engine is currently overloaded, please try again later.", "server_error", None
         ),
     ),
+    "oa502text": Reply(502, "Bad Gateway", {"content-type": "text/plain"}),
     # Gemini's OpenAI-compatible endpoint answers with a list around the envelope.
     "gemini503": Reply(
         503,

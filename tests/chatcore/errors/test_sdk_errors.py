@@ -104,6 +104,8 @@ SDK_CASES: list[tuple[str, str, str, Expect]] = [
     ("openai_503_engine_overloaded", "openai", "oa503", Expect(
         ErrorKind.OVERLOADED, True, 503,
         "The engine is currently overloaded, please try again later.")),
+    ("openai_502_plain_text_body_is_the_detail", "openai", "oa502text", Expect(
+        ErrorKind.TIMEOUT, True, 502, "Bad Gateway")),
     ("gemini_503_unavailable_list_body", "openai", "gemini503", Expect(
         ErrorKind.TIMEOUT, True, 503, "The service is currently unavailable.")),
     ("azure_429_token_rate_limit_is_not_quota", "openai", "azure429", Expect(
