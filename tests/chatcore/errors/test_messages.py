@@ -177,3 +177,12 @@ def test_retry_payload_converts_other_zones_to_utc() -> None:
     payload = ClassifiedError(kind=ErrorKind.RATE_LIMIT).retry_payload(1, 1.0, local)
     assert payload["retrying_at"] == "2026-05-01T12:00:01.000Z"
     assert "provider" not in payload and "status_code" not in payload
+
+
+def test_plain_string_kinds_read_like_members() -> None:
+    for kind in ErrorKind:
+        as_text = ClassifiedError(kind=kind.value, provider="openai")
+        as_member = ClassifiedError(kind=kind, provider="openai")
+        assert terminal_message(as_text) == terminal_message(as_member)
+        assert retry_message(as_text) == retry_message(as_member)
+        assert kind_label(kind.value) == kind_label(kind)
