@@ -101,7 +101,10 @@ Outcomes (JSON objects; ``kind`` selects, every other key is optional)
 Unknown kinds or keys, wrong types and negative numbers are refused. Answers
 (``ok``, ``truncate``, ``reset``, ``stream_error``, ``refusal``) share:
 ``tokens`` (int, default 24), ``text`` (explicit answer; overrides
-``tokens``), ``echo`` (bool: answer with the last user message), ``rate``
+``tokens``), ``echo`` (bool: answer with the last user message), ``stamp``
+(bool: token *i* becomes ``t<i>@<send time> ``, e.g. ``t17@1732483200.123456 ``,
+the Unix time with microseconds at which it was written; ``STAMPED_TOKEN``
+parses it, ``stamp_token(i, t)`` makes it; for measuring latency), ``rate``
 (tokens per second; 0, the default, = as fast as possible, written in 64 KiB
 batches), ``delay`` (seconds between the response headers and the first SSE
 event; before the whole response for JSON documents and errors), ``headers``
@@ -193,26 +196,42 @@ Named scenarios (select by model name)
 the status line, every time). Demo answers are the whole paragraph
 (``token_text(DEMO_TOKENS)``) at ``DEMO_RATE`` (30) tokens/s. ``SCENARIOS``
 maps every name to its outcomes.
+
+``load-<R>tps-<S>s`` (e.g. ``load-20tps-20s``; R and S may have decimals, R
+> 0) is a family of names for the load benchmark (``bench/load.py``): one
+``ok`` answer of ``round(R * S)`` stamped tokens at R tokens/s.
+``load_scenario(name)`` returns its outcomes (None for other names); these
+names are not listed by the models routes.
 """
 
 from __future__ import annotations
 
 from chatcore.fakeprovider.app import FakeProvider, create_app
 from chatcore.fakeprovider.outcomes import ERROR_PRESETS, Outcome, ScenarioError, parse_scenario
-from chatcore.fakeprovider.scenarios import DEMO_RATE, SCENARIOS
-from chatcore.fakeprovider.text import DEMO_TOKENS, split_tokens, token_text, tokens_for
+from chatcore.fakeprovider.scenarios import DEMO_RATE, SCENARIOS, load_scenario
+from chatcore.fakeprovider.text import (
+    DEMO_TOKENS,
+    STAMPED_TOKEN,
+    split_tokens,
+    stamp_token,
+    token_text,
+    tokens_for,
+)
 
 __all__ = [
     "DEMO_RATE",
     "DEMO_TOKENS",
     "ERROR_PRESETS",
     "SCENARIOS",
+    "STAMPED_TOKEN",
     "FakeProvider",
     "Outcome",
     "ScenarioError",
     "create_app",
+    "load_scenario",
     "parse_scenario",
     "split_tokens",
+    "stamp_token",
     "token_text",
     "tokens_for",
 ]

@@ -45,6 +45,7 @@ _FIELDS: dict[str, tuple[type, ...]] = {
     "tokens": (int,),
     "text": (str,),
     "echo": (bool,),
+    "stamp": (bool,),
     "rate": (int, float),
     "delay": (int, float),
     "after": (int,),
@@ -78,6 +79,7 @@ class Outcome:
     tokens: int = 24
     text: str | None = None
     echo: bool = False
+    stamp: bool = False
     rate: float = 0.0
     delay: float = 0.0
     after: int = 0

@@ -11,7 +11,7 @@ from chatcore.fakeprovider.inputs import input_token_count, last_user_text
 from chatcore.fakeprovider.outcomes import ERROR_PRESETS, Outcome
 from chatcore.fakeprovider.presets import ErrorSpec, error_bytes, resolve_error, retry_headers
 from chatcore.fakeprovider.streaming import Answer, play_document, play_stream
-from chatcore.fakeprovider.text import split_tokens, tokens_for
+from chatcore.fakeprovider.text import split_tokens, stamp_token, tokens_for
 from chatcore.fakeprovider.wire import Wire, new_id
 
 __all__ = ["Responder", "invalid_request"]
@@ -70,11 +70,15 @@ class Responder:
             error=error,
             headers=outcome.headers,
             on_complete=lambda: on_complete(wire),
+            emit=self._stamp if outcome.stamp else _as_is,
         )
         if streaming:
             await play_stream(send, receive, wire, answer, sleep=self._sleep, clock=self._clock)
         else:
             await play_document(send, receive, wire, answer, sleep=self._sleep)
+
+    def _stamp(self, index: int, token: str) -> str:
+        return stamp_token(index, self._wall_clock())
 
     @staticmethod
     def _error(
@@ -133,6 +137,10 @@ def _tokens(outcome: Outcome, api: str, body: dict[str, Any]) -> list[str]:
     if outcome.echo:
         return split_tokens(last_user_text(api, body))
     return tokens_for(outcome.tokens)
+
+
+def _as_is(index: int, token: str) -> str:
+    return token
 
 
 def _api_key(headers: dict[str, str]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from chatcore.fakeprovider.outcomes import Outcome, parse_outcome, parse_scenario
 from chatcore.fakeprovider.text import DEMO_TOKENS
 
-__all__ = ["DEFAULT_SCENARIO", "DEMO_RATE", "SCENARIOS", "choose_scenario"]
+__all__ = ["DEFAULT_SCENARIO", "DEMO_RATE", "SCENARIOS", "choose_scenario", "load_scenario"]
 
 DEMO_RATE = 30.0
 """Tokens per second of demo answers: fast enough to read, slow enough to watch stream."""
@@ -42,8 +43,26 @@ DEFAULT_SCENARIO: tuple[Outcome, ...] = _script({"kind": "ok"})
 """What any other model gets: one complete answer of the default 24 tokens."""
 
 
+_LOAD = re.compile(r"load-(\d+(?:\.\d+)?)tps-(\d+(?:\.\d+)?)s")
+
+
+def load_scenario(model: str) -> tuple[Outcome, ...] | None:
+    """``load-<R>tps-<S>s``: one answer of R * S stamped tokens at R tokens/s (bench/load.py).
+
+    A family of names rather than fixed entries, because the benchmark's rate
+    and duration are its options; None for any other name.
+    """
+    match = _LOAD.fullmatch(model)
+    if match is None or float(match[1]) <= 0:
+        return None
+    rate = float(match[1])
+    return _script(
+        {"kind": "ok", "tokens": round(rate * float(match[2])), "rate": rate, "stamp": True}
+    )
+
+
 def choose_scenario(header: str | None, model: str) -> tuple[Outcome, ...]:
     """The script for a request: the ``X-Fake-Scenario`` header, else the model, else default."""
     if header is not None and header.strip():
         return parse_scenario(header, named=SCENARIOS)
-    return SCENARIOS.get(model, DEFAULT_SCENARIO)
+    return SCENARIOS.get(model) or load_scenario(model) or DEFAULT_SCENARIO

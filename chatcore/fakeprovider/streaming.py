@@ -40,6 +40,10 @@ class Answer:
     error: ErrorSpec | None = None
     headers: tuple[tuple[str, str], ...] = ()
     on_complete: Callable[[], None] = lambda: None
+    # What token ``index`` becomes at the moment it is encoded (a stamp of the
+    # send time for ``stamp`` outcomes); encoding is lazy, so paced tokens are
+    # made when they leave.
+    emit: Callable[[int, str], str] = lambda index, token: token
 
     @property
     def sent_tokens(self) -> list[str]:
@@ -49,14 +53,18 @@ class Answer:
         return self.tokens[: self.outcome.after]
 
 
-def _ending(wire: Wire, answer: Answer) -> bytes:
-    kind, sent = answer.outcome.kind, answer.sent_tokens
-    text = "".join(sent)
+def _ending(wire: Wire, answer: Answer, sent: list[str]) -> bytes:
+    """The terminal events after the tokens ``sent`` (as emitted)."""
+    kind, text = answer.outcome.kind, "".join(sent)
     if kind in {"ok", "refusal"}:
         return wire.finish(text, len(sent), refusal=kind == "refusal")
     if kind == "stream_error" and answer.error is not None:
         return wire.fail(answer.error, text, len(sent), event=answer.outcome.event)
     return b""  # truncate and reset: the terminal event never comes
+
+
+def _emitted(answer: Answer) -> list[str]:
+    return [answer.emit(index, token) for index, token in enumerate(answer.sent_tokens)]
 
 
 async def play_stream(
@@ -79,7 +87,8 @@ async def play_stream(
             answer.on_complete()  # before the terminal event, so a quick follow-up can chain
         pieces = _pieces(wire, answer)
         if outcome.rate > 0:
-            await _paced(send, pieces, outcome.rate, sleep=sleep, clock=clock, gone=gone)
+            count = max(1, len(answer.sent_tokens))
+            await _paced(send, pieces, count, outcome.rate, sleep=sleep, clock=clock, gone=gone)
         else:
             await _batched(send, pieces)
         if gone.is_set():
@@ -97,14 +106,16 @@ def _pieces(wire: Wire, answer: Answer) -> Iterator[bytes]:
 
     Encoded lazily and in order: Responses numbers every event as it is made.
     """
-    sent = answer.sent_tokens
+    tokens = answer.sent_tokens
+    sent: list[str] = []
     head = wire.open()
-    if not sent:
-        yield head + _ending(wire, answer)
+    if not tokens:
+        yield head + _ending(wire, answer, sent)
         return
-    for index, token in enumerate(sent):
-        piece = head + wire.delta(token) if index == 0 else wire.delta(token)
-        yield piece + _ending(wire, answer) if index == len(sent) - 1 else piece
+    for index, token in enumerate(tokens):
+        sent.append(answer.emit(index, token))
+        piece = head + wire.delta(sent[-1]) if index == 0 else wire.delta(sent[-1])
+        yield piece + _ending(wire, answer, sent) if index == len(tokens) - 1 else piece
 
 
 async def _batched(send: Send, pieces: Iterator[bytes]) -> None:
@@ -121,6 +132,7 @@ async def _batched(send: Send, pieces: Iterator[bytes]) -> None:
 async def _paced(
     send: Send,
     pieces: Iterator[bytes],
+    count: int,
     rate: float,
     *,
     sleep: Sleep,
@@ -128,11 +140,12 @@ async def _paced(
     gone: asyncio.Event,
 ) -> None:
     start = clock()
-    for index, piece in enumerate(pieces):
+    for index in range(count):
         # Absolute schedule: piece i leaves at start + i/rate, so pacing never drifts.
         if not await sleep_unless_gone(sleep, start + index / rate - clock(), gone):
             return
-        await send({"type": "http.response.body", "body": piece, "more_body": True})
+        # Encoded only now, after the wait: a stamped token carries its real send time.
+        await send({"type": "http.response.body", "body": next(pieces), "more_body": True})
 
 
 async def play_document(
@@ -144,7 +157,7 @@ async def play_document(
     try:
         if not await sleep_unless_gone(sleep, outcome.delay, gone):
             return
-        sent = answer.sent_tokens
+        sent = _emitted(answer)
         refusal = outcome.kind == "refusal"
         body = json.dumps(wire.document("".join(sent), len(sent), refusal=refusal)).encode()
         headers = [

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["DEMO_TOKENS", "split_tokens", "token_text", "tokens_for"]
+__all__ = [
+    "DEMO_TOKENS",
+    "STAMPED_TOKEN",
+    "split_tokens",
+    "stamp_token",
+    "token_text",
+    "tokens_for",
+]
 
 # Tokens are words so a person watching the demo sees it stream; the paragraph
 # explains itself, and repeats when more tokens are asked for.
@@ -22,6 +29,9 @@ DEMO_TOKENS = len(_WORDS)
 """How many tokens the demo paragraph has: demo answers stream it exactly once."""
 
 _TOKEN = re.compile(r"\s*\S+")
+
+STAMPED_TOKEN = re.compile(r"t(\d+)@(\d+\.\d{6}) ")
+"""A token of a ``stamp`` outcome: its 0-based index and its send time (Unix seconds)."""
 
 
 def tokens_for(n: int) -> list[str]:
@@ -50,3 +60,8 @@ def split_tokens(text: str) -> list[str]:
         else:
             tokens = [text]
     return tokens
+
+
+def stamp_token(index: int, sent_at: float) -> str:
+    """Token ``index`` of a ``stamp`` outcome, sent at ``sent_at``: ``t17@1732483200.123456 ``."""
+    return f"t{index}@{sent_at:.6f} "
