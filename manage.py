@@ -14,6 +14,9 @@ def main() -> None:
         # generated dev secret, the demo user and the fake provider.
         os.environ.setdefault("DJANGO_DEBUG", "1")
         os.environ.setdefault("CHAT_DEMO", "1")
+        # A short startup window, so `demo-slow-start` (first chunk after 8 s)
+        # shows the startup timeout and its retry within seconds.
+        os.environ.setdefault("CHAT_STARTUP_TIMEOUT", "5")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -30,6 +30,7 @@ from chatui.templatetags.chat_components import render_component
 __all__ = [
     "ALL_PARTS",
     "PROVISIONAL_ID",
+    "USAGE_URL",
     "ChatView",
     "Part",
     "render_callout_slot",
@@ -41,6 +42,7 @@ __all__ = [
 ]
 
 PROVISIONAL_ID = "provisional-message"
+USAGE_URL = "/usage/"
 # Deltas are appended to the provisional message's text element (escaped by the template).
 _DELTA_TARGET = f"#{PROVISIONAL_ID} [data-message-content]"
 
@@ -68,6 +70,11 @@ class ChatView:
     persisted_error: Mapping[str, Any] | None = None
     started_at: str = ""
     text: str = ""  # the provisional text the snapshot carried (deltas go to the browser)
+    # The shown error is this application's own usage limit (a refused send),
+    # not a provider's: only then does the callout link to the usage page. A
+    # provider's quota error may name no provider (the fake one, unknown
+    # gateways), so the payload alone cannot tell them apart.
+    own_limit: bool = False
 
     @classmethod
     def from_snapshot(cls, snapshot: Mapping[str, Any]) -> ChatView:
@@ -96,6 +103,10 @@ class ChatView:
         """A turn is queued, running or waiting to retry."""
         return self.retry is not None or self.phase in ("starting", "streaming")
 
+    def region(self) -> dict[str, Any]:
+        """The callout region's context (``chatui.components.region_context``)."""
+        return region_context(self.live_state(), usage_url=USAGE_URL if self.own_limit else "")
+
     def live_state(self) -> LiveState:
         return LiveState(
             retry=self.retry,
@@ -113,7 +124,7 @@ class ChatView:
 
     def refused(self, error: Mapping[str, Any]) -> frozenset[Part]:
         """The send was refused before any turn started (our own usage limit)."""
-        self.stream_error = dict(error)
+        self.stream_error, self.own_limit = dict(error), True
         return frozenset({Part.CALLOUT, Part.CONTROLS})
 
     def turn_dequeued(self) -> frozenset[Part]:
@@ -126,7 +137,7 @@ class ChatView:
 
         A ``delta`` changes no part: the consumer appends its text instead.
         """
-        self.text = ""
+        self.text, self.own_limit = "", False
         if event == "status":
             phase = data.get("phase")
             if phase == "starting":
@@ -152,7 +163,7 @@ class ChatView:
     def _start(self, started_at: str) -> None:
         # A new attempt supersedes whatever the previous turn or attempt showed.
         self.phase, self.retry, self.stream_error = "starting", None, None
-        self.persisted_error = None
+        self.persisted_error, self.own_limit = None, False
         self.started_at = started_at
 
     def shows_stop(self) -> bool:
@@ -182,8 +193,7 @@ def _provisional(text: str) -> dict[str, Any]:
 
 
 def render_callout_slot(view: ChatView) -> SafeString:
-    region = region_context(view.live_state())
-    return render_component("callout_slot", {"callout": region["callout"], "oob": True})
+    return render_component("callout_slot", {"callout": view.region()["callout"], "oob": True})
 
 
 def render_controls(view: ChatView) -> SafeString:

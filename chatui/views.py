@@ -29,7 +29,6 @@ from chatcore.models import ACTIVE_STATUSES, Chat
 from chatcore.runner.control import turns_used_today
 from chatcore.runner.snapshot import database_snapshot
 from chatui import live
-from chatui.components import region_context
 from chatui.forms import NewChatForm
 
 __all__ = ["LoginView", "chat_detail", "chat_list", "chat_new", "healthz", "home", "usage"]
@@ -99,7 +98,7 @@ def chat_detail(request: _Request, chat_id: int) -> HttpResponse:
     context = {
         "chat": chat,
         "transcript": live.render_transcript(view, snapshot["messages"]),
-        "region": region_context(view.live_state()),
+        "region": view.region(),
         "controls": live.render_controls(view),
         "notice": live.render_notice(),
         "composer": {"ready": False, "ws_send": True},

@@ -110,21 +110,38 @@ async def test_a_retry_shows_its_countdown_and_drops_the_failed_attempts_text(fa
     assert texts == [text_of(select(answer, "[data-message-content]")[0])]
 
 
-async def test_a_terminal_error_shows_the_failed_callout_and_is_persisted(fake, layer) -> None:
-    chat, cookie = await _owner_chat(fake, "demo-auth")
+@pytest.mark.parametrize(
+    ("model", "kind", "status"),
+    [
+        pytest.param("demo-auth", "auth", "401", id="auth"),
+        pytest.param(
+            "demo-quota", "usage_limit", "429", id="provider_quota_is_not_our_usage_limit"
+        ),
+    ],
+)
+async def test_a_terminal_error_shows_the_failed_callout_and_is_persisted(
+    fake, layer, model: str, kind: str, status: str
+) -> None:
+    chat, cookie = await _owner_chat(fake, model)
     async with running(layer), socket(chat.pk, cookie) as frames:
         await frames.next()
         await frames.send({"content": "hi"})
         frame = await frames.until('[data-phase="failed"]')
+        async with socket(chat.pk, cookie) as reopened:
+            snapshot = await reopened.next()
     callout = _callout(frame)
-    assert callout.attrs["data-kind"] == "auth"
-    assert text_of(select(callout, "[data-kind-pill]")[0]) == "Authentication"
-    assert select(callout, "[data-status-code]")[0].attrs["data-status-code"] == "401"
-    assert not select(callout, "[data-try-again]"), "auth is not retryable"
+    assert callout.attrs["data-kind"] == kind
+    assert select(callout, "[data-status-code]")[0].attrs["data-status-code"] == status
+    assert not select(callout, "[data-try-again]"), "not retryable"
+    assert not select(callout, "[data-usage-link]"), "View usage is only for our own limit"
     assert not select(frame, "[data-provisional]")
     stored = await db(Chat.objects.get)(pk=chat.pk)
-    assert stored.status == ChatStatus.FAILED and stored.error["kind"] == "auth"
+    assert stored.status == ChatStatus.FAILED and stored.error["kind"] == kind
     assert text_of(select(callout, "[data-callout-message]")[0]) == stored.error["message"]
+    assert text_of(select(callout, "[data-detail]")[0]) == stored.error["detail"]
+    persisted = _callout(snapshot)
+    assert (persisted.attrs["data-phase"], persisted.attrs["data-kind"]) == ("failed", kind)
+    assert not select(persisted, "[data-usage-link]")
 
 
 async def test_try_again_requeues_a_retryable_failure(fake, layer) -> None:

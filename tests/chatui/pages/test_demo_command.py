@@ -1,0 +1,113 @@
+"""`manage.py demo`: the demo user and providers, created once however often it runs."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+
+import pytest
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
+from django.core.management import call_command
+
+from chatcore.fakeprovider import SCENARIOS
+from chatcore.models import Provider
+from chatui.management.commands.demo import DEMO_MODELS, ensure_env_providers
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.django_db
+
+
+def _demo(port: int) -> str:
+    out = io.StringIO()
+    call_command("demo", port=port, serve=False, stdout=out)
+    return out.getvalue()
+
+
+def test_demo_creates_the_user_and_the_fake_provider_with_every_scenario(monkeypatch) -> None:
+    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_COMPATIBLE_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    _demo(8123)
+    assert authenticate(username="demo", password="demo") is not None
+    provider = Provider.objects.get(name="demo")
+    assert (provider.kind, provider.base_url) == ("fake", "http://127.0.0.1:8123/fake/openai/v1")
+    assert provider.model_names == list(DEMO_MODELS)
+    assert set(DEMO_MODELS) == set(SCENARIOS), "every demo scenario is offered, and only those"
+    assert provider.enabled and not provider.has_key
+    assert list(Provider.objects.values_list("name", flat=True)) == ["demo"]
+
+
+def test_running_demo_again_duplicates_nothing_and_follows_the_port() -> None:
+    _demo(8123)
+    user = User.objects.get(username="demo")
+    user.set_password("changed")
+    user.save()
+    _demo(9000)
+    assert User.objects.filter(username="demo").count() == 1
+    assert Provider.objects.filter(name="demo").count() == 1
+    assert Provider.objects.get(name="demo").base_url == "http://127.0.0.1:9000/fake/openai/v1"
+    assert authenticate(username="demo", password="demo") is not None
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        pytest.param({}, {}, id="no_keys_no_real_providers"),
+        pytest.param(
+            {"OPENAI_API_KEY": "sk-test-not-real"},
+            {"openai": ("openai", "", "OPENAI_API_KEY", "gpt-4o-mini")},
+            id="openai_key_by_variable_name",
+        ),
+        pytest.param(
+            {"ANTHROPIC_API_KEY": "sk-ant-x", "ANTHROPIC_MODELS": "claude-a, claude-b"},
+            {"anthropic": ("anthropic", "", "ANTHROPIC_API_KEY", "claude-a")},
+            id="anthropic_with_own_model_list",
+        ),
+        pytest.param(
+            {
+                "OPENAI_COMPATIBLE_BASE_URL": "http://127.0.0.1:11434/v1",
+                "OPENAI_COMPATIBLE_MODELS": "qwen3",
+            },
+            {"openai-compatible": ("openai-compatible", "http://127.0.0.1:11434/v1", "", "qwen3")},
+            id="keyless_compatible_server",
+        ),
+        pytest.param(
+            {"OPENAI_COMPATIBLE_API_KEY": "k"}, {}, id="compatible_key_without_url_is_ignored"
+        ),
+    ],
+)
+def test_real_providers_come_from_the_environment_and_never_store_the_key(
+    environ, expected
+) -> None:
+    ensure_env_providers(environ)
+    ensure_env_providers(environ)  # idempotent
+    found = {
+        p.name: (p.kind, p.base_url, p.api_key_env, p.default_model) for p in Provider.objects.all()
+    }
+    assert found == expected
+    assert not Provider.objects.exclude(api_key_encrypted="").exists(), (
+        "keys stay in the environment"
+    )
+
+
+def test_a_key_reference_keeps_its_id_across_runs() -> None:
+    ensure_env_providers({"OPENAI_API_KEY": "sk-1"})
+    first = Provider.objects.get(name="openai").key_id
+    ensure_env_providers({"OPENAI_API_KEY": "sk-2"})
+    assert Provider.objects.get(name="openai").key_id == first
+
+
+def test_manage_py_demo_sets_the_demo_defaults() -> None:
+    code = (
+        "import os, sys; sys.argv = ['manage.py', 'demo', '--help'];"
+        "import manage; import django.core.management as m;"
+        "m.execute_from_command_line = lambda argv: print(os.environ['CHAT_STARTUP_TIMEOUT'], os.environ['CHAT_DEMO']);"
+        "manage.main()"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHAT_", "DJANGO_"))}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.split() == ["5", "1"], done.stderr
