@@ -91,16 +91,19 @@ def parse_frame(text_data: str | None, bytes_data: bytes | None = None) -> Clien
         raise FrameError("too_large")
     try:
         data = json.loads(text_data)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: deep nesting within the size limit
         raise FrameError("malformed") from None
     if not isinstance(data, dict):
         raise FrameError("malformed")
     if "action" in data:
-        if data["action"] not in ACTIONS:
+        action = data["action"]
+        if not isinstance(action, str) or action not in ACTIONS:
             raise FrameError("malformed")
-        return ClientFrame(str(data["action"]))
+        return ClientFrame(action)
     content, request_id = data.get("content"), data.get("client_request_id", "")
     if not isinstance(content, str) or not isinstance(request_id, str):
+        raise FrameError("malformed")
+    if not (control.storable_text(content) and control.storable_text(request_id)):
         raise FrameError("malformed")
     content = content.strip()
     if not content:

@@ -32,11 +32,24 @@ __all__ = [
     "request_retry_now",
     "request_stop",
     "send_message",
+    "storable_text",
     "turns_used_today",
     "usage_limit_error",
 ]
 
 MAX_MESSAGE_CHARS = 32_000
+
+
+def storable_text(text: str) -> bool:
+    """Whether every database can store ``text``: PostgreSQL refuses NUL characters, and no
+    driver encodes the lone surrogates a JSON ``\\ud800`` escape decodes to."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class SendOutcome(enum.StrEnum):
