@@ -8,6 +8,7 @@ the application's own usage limit, which answers 409 with a `ChatError` body
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 from collections.abc import Awaitable, Callable
@@ -19,24 +20,70 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.http import require_http_methods
+from django.views import csrf, defaults
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from chatcore import persistence
 from chatcore.metrics import default_retry_metrics
 from chatcore.models import Chat, Provider
 from chatcore.runner import control
+from chatcore.runner.control import storable_text
 from chatcore.runner.snapshot import chat_snapshot
 
-__all__ = ["chat_detail", "chats", "messages", "metrics", "retry", "stop"]
+__all__ = [
+    "chat_detail",
+    "chats",
+    "csrf_failure",
+    "messages",
+    "metrics",
+    "not_found",
+    "retry",
+    "stop",
+]
 
 MAX_BODY_BYTES = 256 * 1024
+_MODEL_MAX_LENGTH = Chat._meta.get_field("model").max_length or 200
 
 View = Callable[..., Awaitable[HttpResponse]]
 
 
 def _error(status: int, message: str, **extra: Any) -> JsonResponse:
     return JsonResponse({"error": message, **extra}, status=status)
+
+
+def _allow(*methods: str) -> Callable[[View], View]:
+    """``require_http_methods``, but the 405 is JSON like every other API error."""
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        async def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method not in methods:
+                response = _error(405, f"method not allowed; use {' or '.join(methods)}")
+                response["Allow"] = ", ".join(methods)
+                return response
+            return await view(request, *args, **kwargs)
+
+        return checked
+
+    return decorate
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler404``: JSON under /api/ (bad ids, unknown paths), Django's page elsewhere."""
+    if _is_api(request):
+        return _error(404, "no such API endpoint or object")
+    return defaults.page_not_found(request, exception)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: a JSON 403 under /api/, Django's page elsewhere."""
+    if _is_api(request):
+        return _error(403, "CSRF check failed: send the csrftoken cookie's value as X-CSRFToken")
+    return csrf.csrf_failure(request, reason=reason)
 
 
 def _chat_json(chat: Chat) -> dict[str, Any]:
@@ -61,7 +108,7 @@ def _json_body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
         return _error(413, f"request body too large (at most {MAX_BODY_BYTES} bytes)")
     try:
         data = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
         return _error(400, "request body is not valid JSON")
     if not isinstance(data, dict):
         return _error(400, "request body must be a JSON object")
@@ -81,7 +128,7 @@ async def _authenticated(request: HttpRequest) -> Any:
     return user if user.is_authenticated else None
 
 
-@require_http_methods(["GET", "POST"])
+@_allow("GET", "POST")
 async def chats(request: HttpRequest) -> HttpResponse:
     user = await _authenticated(request)
     if user is None:
@@ -108,14 +155,19 @@ def _create_chat(user: Any, data: dict[str, Any]) -> dict[str, Any] | JsonRespon
         return _error(400, "provider is required: a provider name or id")
     if not isinstance(model, str) or not isinstance(title, str):
         return _error(400, "model and title must be strings")
+    if not all(storable_text(text) for text in (model, title, str(ref))):
+        return _error(400, "provider, model and title must not contain NUL or lone surrogates")
     providers = Provider.objects.enabled()
-    if isinstance(ref, int) or ref.isdigit():
+    # isascii: str.isdigit() also accepts "²" and other digits int() refuses.
+    if isinstance(ref, int) or (ref.isascii() and ref.isdigit()):
         provider = providers.filter(pk=int(ref)).first()
     else:
         provider = providers.filter(name=ref).first()
     if provider is None:
         return _error(400, "unknown or disabled provider")
     model = model.strip() or provider.default_model
+    if len(model) > _MODEL_MAX_LENGTH:
+        return _error(400, f"model names are at most {_MODEL_MAX_LENGTH} characters")
     if not model or (provider.model_names and model not in provider.model_names):
         return _error(400, "unknown model for this provider", models=provider.model_names)
     chat = persistence.create_chat(
@@ -124,7 +176,7 @@ def _create_chat(user: Any, data: dict[str, Any]) -> dict[str, Any] | JsonRespon
     return _chat_json(chat)
 
 
-@require_http_methods(["GET"])
+@_allow("GET")
 async def chat_detail(request: HttpRequest, chat_id: int) -> HttpResponse:
     user = await _authenticated(request)
     if user is None:
@@ -146,7 +198,7 @@ def _live_fields(snapshot: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@require_http_methods(["POST"])
+@_allow("POST")
 async def messages(request: HttpRequest, chat_id: int) -> HttpResponse:
     user = await _authenticated(request)
     if user is None:
@@ -165,6 +217,8 @@ async def messages(request: HttpRequest, chat_id: int) -> HttpResponse:
     request_id = request.headers.get("Idempotency-Key") or data.get("client_request_id")
     if request_id is not None and (not isinstance(request_id, str) or len(request_id) > 200):
         return _error(400, "client_request_id must be a string of at most 200 characters")
+    if not (storable_text(content) and storable_text(request_id or "")):
+        return _error(400, "content must not contain NUL characters or lone surrogates")
     result = await sync_to_async(control.send_message)(
         chat, content, client_request_id=request_id, turns_per_day=settings.CHAT_TURNS_PER_DAY
     )
@@ -186,7 +240,7 @@ async def messages(request: HttpRequest, chat_id: int) -> HttpResponse:
     )
 
 
-@require_http_methods(["POST"])
+@_allow("POST")
 async def stop(request: HttpRequest, chat_id: int) -> HttpResponse:
     user = await _authenticated(request)
     if user is None:
@@ -200,7 +254,7 @@ async def stop(request: HttpRequest, chat_id: int) -> HttpResponse:
     return JsonResponse({"chat": chat.pk, "stopping": True}, status=202)
 
 
-@require_http_methods(["POST"])
+@_allow("POST")
 async def retry(request: HttpRequest, chat_id: int) -> HttpResponse:
     user = await _authenticated(request)
     if user is None:

@@ -55,6 +55,8 @@ PROVIDER_KEY_SECRET_FALLBACKS = _env_list("PROVIDER_KEY_SECRET_FALLBACKS", [])
 
 ALLOWED_HOSTS = _env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = _env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+# A JSON 403 for the API, Django's page for forms.
+CSRF_FAILURE_VIEW = "chatui.api.csrf_failure"
 
 INSTALLED_APPS = [
     "daphne",  # first, so that `runserver` serves ASGI (HTTP and websockets)

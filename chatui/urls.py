@@ -7,6 +7,9 @@ from django.urls import include, path
 
 from chatui import api, views
 
+# Under /api/ a missing object or path is a JSON error, like every other API answer.
+handler404 = "chatui.api.not_found"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
