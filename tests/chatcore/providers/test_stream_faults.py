@@ -175,12 +175,6 @@ async def test_connection_refused_retries_as_timeout(api: Api, make_adapter) -> 
     assert_classified(got, fault, api, expected_for(fault, api, got))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="chatcore.errors counts the CancelledError that anyio leaves in the __context__ of "
-    "the SDK's read timeout as a user cancellation (generic, not retryable); remove this "
-    "mark once the classifier ignores it there",
-)
 @pytest.mark.parametrize("api", APIS, ids=API_IDS)
 async def test_a_provider_that_stalls_past_the_client_timeout_retries_as_timeout(
     api: Api, make_adapter
