@@ -54,7 +54,12 @@ _STREAM_MARKERS = (
 def special_case(found: Evidence, signals: set[str]) -> Verdict | None:
     """The verdict of a special case, or None to fall through to the rule table."""
     structured = found.structured_detail
-    if Transport.CANCELED in found.transports or Signal.CANCELED in signals:
+    # A CancelledError below a library transport failure is anyio's leftover in
+    # the __context__ of a read timeout, not a cancellation of the request.
+    cancelled = (
+        Transport.CANCELED in found.transports and Transport.RETRYABLE not in found.transports
+    )
+    if cancelled or Signal.CANCELED in signals:
         return Verdict(ErrorKind.GENERIC, False, structured, REASON_CANCELED)
     if Signal.CONTINUITY in signals:
         detail = next(
