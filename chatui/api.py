@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import hmac
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -44,7 +44,7 @@ __all__ = [
 MAX_BODY_BYTES = 256 * 1024
 _MODEL_MAX_LENGTH = Chat._meta.get_field("model").max_length or 200
 
-View = Callable[..., Awaitable[HttpResponse]]
+View = Callable[..., Coroutine[Any, Any, HttpResponse]]
 
 
 def _error(status: int, message: str, **extra: Any) -> JsonResponse:
