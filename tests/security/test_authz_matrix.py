@@ -1,0 +1,249 @@
+"""Who may do what: anonymous, the chat's owner, another user and staff, against every page,
+API endpoint, the chat socket, the admin, the gallery and /metrics. One row per cell, each
+with the exact status or close code; a refused cell also changes nothing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from chatcore.models import ChatMessage, MessageRole, text_parts
+from tests.security.conftest import World, db, db_state, logged_in, open_socket, session_cookie
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROLES = ("anonymous", "owner", "other", "staff")
+LOGIN = "/accounts/login/"
+ADMIN_LOGIN = "/admin/login/"
+TOKEN = "metrics-token-for-tests-0123456789"
+
+# (surface, method, path, JSON body or None, {role: status or (302, where)}).
+# `{chat}` is the owner's chat. Another user's chat answers like a missing one.
+MATRIX: list[tuple[str, str, str, Any, dict[str, Any]]] = [
+    ("home", "GET", "/", None, {"anonymous": 200, "*": (302, "/chats/")}),
+    ("login_page", "GET", LOGIN, None, {"*": 200}),
+    ("healthz", "GET", "/healthz", None, {"*": 200}),
+    ("chat_list", "GET", "/chats/", None, {"anonymous": (302, LOGIN), "*": 200}),
+    ("chat_new", "GET", "/chats/new/", None, {"anonymous": (302, LOGIN), "*": 200}),
+    (
+        "chat_page",
+        "GET",
+        "/chats/{chat}/",
+        None,
+        {"anonymous": (302, LOGIN), "owner": 200, "other": 404, "staff": 404},
+    ),
+    ("usage", "GET", "/usage/", None, {"anonymous": (302, LOGIN), "*": 200}),
+    ("api_list", "GET", "/api/chats/", None, {"anonymous": 401, "*": 200}),
+    (
+        "api_create",
+        "POST",
+        "/api/chats/",
+        {"provider": "fake"},
+        {"anonymous": 401, "*": 201},
+    ),
+    (
+        "api_detail",
+        "GET",
+        "/api/chats/{chat}/",
+        None,
+        {"anonymous": 401, "owner": 200, "other": 404, "staff": 404},
+    ),
+    (
+        "api_send",
+        "POST",
+        "/api/chats/{chat}/messages/",
+        {"content": "hello"},
+        {"anonymous": 401, "owner": 202, "other": 404, "staff": 404},
+    ),
+    (
+        "api_stop",
+        "POST",
+        "/api/chats/{chat}/stop/",
+        {},
+        {"anonymous": 401, "owner": 202, "other": 404, "staff": 404},
+    ),
+    (
+        "api_retry",
+        "POST",
+        "/api/chats/{chat}/retry/",
+        {},
+        {"anonymous": 401, "owner": 202, "other": 404, "staff": 404},
+    ),
+    ("admin_index", "GET", "/admin/", None, {"staff": 200, "*": (302, ADMIN_LOGIN)}),
+    (
+        "admin_chat_list",
+        "GET",
+        "/admin/chatcore/chat/",
+        None,
+        {"staff": 200, "*": (302, ADMIN_LOGIN)},
+    ),
+    (
+        "admin_chat_change",
+        "GET",
+        "/admin/chatcore/chat/{chat}/change/",
+        None,
+        {"staff": 200, "*": (302, ADMIN_LOGIN)},
+    ),
+    (
+        "admin_provider_change",
+        "GET",
+        "/admin/chatcore/provider/{provider}/change/",
+        None,
+        {"staff": 200, "*": (302, ADMIN_LOGIN)},
+    ),
+    (
+        "admin_retry_events",
+        "GET",
+        "/admin/chatcore/chatretryevent/",
+        None,
+        {"staff": 200, "*": (302, ADMIN_LOGIN)},
+    ),
+    (
+        "admin_requeue_action",
+        "POST",
+        "/admin/chatcore/chat/{chat}/requeue/",
+        None,
+        {"staff": (302, "/admin/chatcore/chat/{chat}/change/"), "*": (302, ADMIN_LOGIN)},
+    ),
+    ("gallery_index", "GET", "/gallery/", None, {"staff": 200, "*": 404}),
+    (
+        "gallery_story",
+        "GET",
+        "/gallery/chat_status_callout/failed-detail-with-html/",
+        None,
+        {"staff": 200, "*": 404},
+    ),
+    ("metrics", "GET", "/metrics", None, {"staff": 200, "*": 403}),
+]
+
+# Cells whose request is allowed to write (the owner acting on their own chat, anyone
+# creating their own chat, staff re-queueing); every other cell must change nothing.
+_WRITES = {
+    ("api_create", "owner"),
+    ("api_create", "other"),
+    ("api_create", "staff"),
+    ("api_send", "owner"),
+    ("api_retry", "owner"),
+    ("admin_requeue_action", "staff"),
+}
+
+
+def _expected(cells: dict[str, Any], role: str) -> Any:
+    return cells.get(role, cells.get("*"))
+
+
+def _cases() -> list[Any]:
+    return [
+        pytest.param(
+            surface, method, path, body, role, _expected(cells, role), id=f"{surface}-{role}"
+        )
+        for surface, method, path, body, cells in MATRIX
+        for role in ROLES
+    ]
+
+
+def _user(world: World, role: str) -> Any:
+    return None if role == "anonymous" else getattr(world, role)
+
+
+def _failed_turn(world: World) -> None:
+    """A chat with a failed turn, so "retry" and "re-queue" have something to act on."""
+    ChatMessage.objects.create(chat=world.chat, role=MessageRole.USER, content=text_parts("hi"))
+    error = {"message": "The AI provider failed.", "kind": "generic", "retryable": True}
+    type(world.chat).objects.filter(pk=world.chat.pk).update(status="failed", last_error=error)
+
+
+def _request(client: Client, method: str, path: str, body: Any) -> Any:
+    if body is None:
+        return client.generic(method, path)
+    return client.generic(method, path, json.dumps(body), content_type="application/json")
+
+
+@pytest.mark.parametrize(("surface", "method", "path", "body", "role", "expected"), _cases())
+def test_http_access(
+    world: World, surface: str, method: str, path: str, body: Any, role: str, expected: Any
+) -> None:
+    _failed_turn(world)
+    url = path.format(chat=world.chat.pk, provider=world.provider.pk)
+    client = logged_in(_user(world, role))
+    before = db_state()
+    response = _request(client, method, url, body)
+    status, where = expected if isinstance(expected, tuple) else (expected, None)
+    assert response.status_code == status, response.content[:300]
+    if where is not None:
+        assert response["Location"].startswith(where.format(chat=world.chat.pk))
+    if (surface, role) not in _WRITES:
+        assert db_state() == before
+
+
+@pytest.mark.parametrize(
+    ("header", "status"),
+    [
+        pytest.param(f"Bearer {TOKEN}", 200, id="right_bearer_token"),
+        pytest.param("Bearer wrong-token", 403, id="wrong_bearer_token"),
+        pytest.param(f"bearer {TOKEN}", 403, id="scheme_is_case_sensitive_here"),
+        pytest.param(f"Bearer {TOKEN}x", 403, id="token_with_a_suffix"),
+        pytest.param("", 403, id="no_header"),
+    ],
+)
+def test_metrics_bearer_token(world: World, settings: Any, header: str, status: int) -> None:
+    settings.METRICS_TOKEN = TOKEN
+    headers = {"Authorization": header} if header else {}
+    assert Client().get("/metrics", headers=headers).status_code == status
+
+
+def test_metrics_without_a_configured_token_refuse_any_bearer(world: World, settings: Any) -> None:
+    settings.METRICS_TOKEN = ""
+    assert Client().get("/metrics", headers={"Authorization": "Bearer "}).status_code == 403
+
+
+SOCKET = [
+    pytest.param("anonymous", 4401, id="socket-anonymous-4401"),
+    pytest.param("owner", None, id="socket-owner-accepted"),
+    pytest.param("other", 4403, id="socket-other-4403"),
+    pytest.param("staff", 4403, id="socket-staff-4403"),
+]
+
+
+@pytest.mark.parametrize(("role", "code"), SOCKET)
+async def test_socket_access(world: World, role: str, code: int | None) -> None:
+    user = _user(world, role)
+    cookie = await db(session_cookie)(user) if user is not None else None
+    async with open_socket(f"/ws/chats/{world.chat.pk}/", cookie) as communicator:
+        connected, _ = await communicator.connect()
+        assert connected, "accepted first, so a close code reaches the browser"
+        output = await communicator.receive_output(timeout=5)
+    if code is None:
+        assert output["type"] == "websocket.send" and "transcript" in output["text"]
+    else:
+        assert output == {"type": "websocket.close", "code": code}
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        pytest.param(b"http://evil.example", id="foreign_origin"),
+        pytest.param(b"null", id="null_origin"),
+        pytest.param(None, id="no_origin"),
+    ],
+)
+async def test_cross_site_sockets_are_refused_even_for_the_owner(
+    world: World, origin: bytes | None
+) -> None:
+    from channels.testing import WebsocketCommunicator
+
+    from chatui.asgi import application
+
+    cookie = await db(session_cookie)(world.owner)
+    headers = [(b"cookie", cookie)] + ([(b"origin", origin)] if origin else [])
+    communicator = WebsocketCommunicator(
+        application, f"/ws/chats/{world.chat.pk}/", headers=headers
+    )
+    try:
+        connected, _ = await communicator.connect()
+    finally:
+        await communicator.disconnect()
+    assert not connected
