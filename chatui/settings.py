@@ -131,7 +131,11 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py 8 reads with a 5 s socket timeout by default, the same
+                # as channels-redis's blocking BZPOPMIN: every idle consumer
+                # then dies with "Timeout reading from" (close 1011) every 5 s.
+                # Read longer than the blocking pop; a dead server still errors.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
                 # channels-redis drops silently past capacity; events carry a
                 # per-chat sequence number so clients notice and resynchronise.
                 "capacity": int(os.environ.get("CHANNEL_CAPACITY", "1000")),

@@ -90,7 +90,7 @@ def test_database_url_and_redis_url_select_postgres_and_channels_redis() -> None
         5433,
         "chats",
         "channels_redis.core.RedisChannelLayer",
-        ["redis://cache.invalid:6380/2"],
+        [{"address": "redis://cache.invalid:6380/2", "socket_timeout": 15}],
     ]
 
 

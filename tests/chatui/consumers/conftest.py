@@ -21,6 +21,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
+from django.db import connections
 from django.test import Client
 from prometheus_client import CollectorRegistry
 
@@ -45,6 +46,18 @@ def fake_provider() -> Iterator[FakeProviderServer]:
 def fake(fake_provider: FakeProviderServer) -> FakeProviderServer:
     fake_provider.reset()
     return fake_provider
+
+
+@pytest.fixture(autouse=True)
+async def _close_thread_connections() -> AsyncIterator[None]:
+    """Close the connections ORM calls opened in asgiref's worker thread.
+
+    pytest-django closes only the test thread's connections; one left open in
+    the shared sync_to_async thread makes a later test without database access
+    fail in Channels' ``close_old_connections``.
+    """
+    yield
+    await sync_to_async(connections.close_all)()
 
 
 @pytest.fixture

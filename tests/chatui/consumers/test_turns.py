@@ -177,3 +177,20 @@ async def test_stop_ends_the_turn_and_keeps_no_partial_answer(fake, layer) -> No
     assert await db(assistant_texts)(chat.pk) == []
     stored = await db(Chat.objects.get)(pk=chat.pk)
     assert stored.status == ChatStatus.IDLE
+
+
+async def test_retry_now_skips_our_own_backoff(fake, layer) -> None:
+    chat, cookie = await _owner_chat(fake, "scripted")
+    script = [{"kind": "server_error"}, {"kind": "ok", "tokens": 6}]
+    policy = RetryPolicy(initial_delay=30, max_delay=60)
+    async with running(layer, scenario=script, policy=policy), socket(chat.pk, cookie) as frames:
+        await frames.next()
+        await frames.send({"content": "hi"})
+        retrying = await frames.until('[data-phase="retrying"]')
+        assert "disabled" not in select(retrying, "[data-retry-now]")[0].attrs, "no provider floor"
+        started = asyncio.get_running_loop().time()
+        await frames.send({"action": "retry_now"})
+        await _until_done(frames)
+        waited = asyncio.get_running_loop().time() - started
+    assert waited < 10, "the 30 s backoff was skipped"
+    assert len(await db(assistant_texts)(chat.pk)) == 1
