@@ -9,7 +9,8 @@
  *  - shows the reconnecting callout (CalmChat.showReconnecting, attempt N)
  *    when the socket drops; on reconnect the server's snapshot replaces it;
  *  - shows the "closed" notice when the server refuses the socket for good
- *    (4401 signed out, 4403 not your chat): the extension does not retry then;
+ *    (4401 signed out, 4403 not your chat): the extension does not retry then
+ *    (a normal close, 1000/1001/1005, e.g. leaving the page, shows nothing);
  *  - mirrors the socket state in [data-chat][data-socket]
  *    (connecting | open | reconnecting | closed);
  *  - gives every composer send a client_request_id, so a send the extension
@@ -22,6 +23,8 @@
   const CAP_MS = 30000;
   // The close codes after which htmx's ws extension reconnects by itself.
   const RECONNECTS = [1006, 1011, 1012, 1013];
+  // Closes that are not failures: leaving the page, htmx removing the element.
+  const NORMAL = [1000, 1001, 1005];
   let planned = null; // {attempt, delay}: the reconnect the extension just scheduled
 
   function backoff(retries) {
@@ -63,7 +66,7 @@
       chat.dataset.socket = "reconnecting";
       const deadline = new Date(Date.now() + planned.delay).toISOString();
       if (region) window.CalmChat.showReconnecting(region, { attempt: planned.attempt, deadline });
-    } else {
+    } else if (NORMAL.indexOf(code) < 0) {
       chat.dataset.socket = "closed";
       const notice = chat.querySelector("#chat-notice");
       const closed = chat.querySelector("template[data-notice-template=closed]");

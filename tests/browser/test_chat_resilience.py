@@ -143,3 +143,23 @@ def test_markup_in_a_provider_detail_renders_as_text_and_runs_nothing(
         page.reload()
         page.wait_for_selector('[data-callout][data-phase="failed"]')
     assert dialogs == []
+
+
+def test_stop_while_the_answer_streams_keeps_no_partial_answer(
+    page, chat_server: ChatServer
+) -> None:
+    ids = chat_server.chats(("demo", "demo", "demo-echo"))
+    login(page, chat_server.base_url)
+    open_chat(page, chat_server.base_url, ids["demo-echo"])
+    send(page, " ".join(f"word{n}" for n in range(150)))
+    page.click("[data-turn-stop]")
+    page.wait_for_function("() => !document.querySelector('[data-provisional]')")
+    assert not page.query_selector("#chat-callout-slot [data-callout], [data-turn-stop]")
+    assert assistant_texts(page) == []
+    assert (
+        page.request.get(f"{chat_server.base_url}/api/chats/{ids['demo-echo']}/").json()["status"]
+        == "idle"
+    )
+    page.reload()
+    page.wait_for_selector('[data-chat][data-socket="open"]')
+    assert assistant_texts(page) == [], "the partial answer was never persisted"

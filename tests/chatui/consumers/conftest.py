@@ -22,6 +22,7 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 from prometheus_client import CollectorRegistry
 
@@ -57,7 +58,17 @@ async def _close_thread_connections() -> AsyncIterator[None]:
     fail in Channels' ``close_old_connections``.
     """
     yield
-    await sync_to_async(connections.close_all)()
+    await sync_to_async(_close_connections)()
+
+
+def _close_connections() -> None:
+    for conn in connections.all(initialized_only=True):
+        if conn.vendor == "sqlite" and conn.is_in_memory_db():
+            # Django never closes in-memory SQLite connections (the last one
+            # would take the database with it); the test thread keeps its own.
+            BaseDatabaseWrapper.close(conn)
+        else:
+            conn.close()
 
 
 @pytest.fixture
