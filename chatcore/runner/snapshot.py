@@ -81,7 +81,10 @@ async def chat_snapshot(
     owner = snapshot.pop("lease_owner")
     if not owner or layer is None:
         return snapshot
-    channel = await layer.new_channel("snapshot.")
+    # The default prefix: channels-redis reads a process's channels of one prefix
+    # from one Redis list, with one blocked reader at a time for all prefixes, so
+    # a reply channel of its own prefix would stall the process's consumers.
+    channel = await layer.new_channel()
     await layer.send(owner, {"type": "chatd.snapshot", "chat": chat_id, "reply_channel": channel})
     try:
         reply = await asyncio.wait_for(layer.receive(channel), timeout=wait)

@@ -101,7 +101,10 @@ class Runner:
         return list(self._turns)
 
     async def run(self) -> None:
-        self.channel = await self.layer.new_channel("chatd.")
+        # The default prefix, like every channel of this process: channels-redis
+        # reads one Redis list per prefix under one lock, so a channel with its
+        # own prefix makes the others wait (see chatcore/runner/snapshot.py).
+        self.channel = await self.layer.new_channel()
         await self.layer.group_add(RUNNERS_GROUP, self.channel)
         self._joined_at = time.monotonic()
         listener = asyncio.create_task(self._listen())
