@@ -1,0 +1,461 @@
+"""Load benchmark: N chats streaming at once through one ASGI process, in-memory layer then Redis.
+
+    .venv/bin/python bench/load.py [--chats 200] [--seconds 20] [--rate 20]
+                                   [--layer memory|redis|both] [--postgres] [--redis-db 11]
+
+What runs, all on 127.0.0.1: the fake provider as its own process
+(``python -m chatcore.fakeprovider``); one Daphne process serving the app with
+the in-process runner (``CHAT_RUNNER=inprocess``) on a database of its own (a
+temporary SQLite file, or a throwaway PostgreSQL database with ``--postgres``)
+and, for ``redis``, the channel layer in Redis database ``--redis-db`` (its
+``asgi*`` keys are deleted afterwards; a database that already holds some is
+refused); and the websocket clients in this process, one per chat, as a
+browser would connect them.
+
+Every chat's model is ``load-<rate>tps-<seconds>s``, so the fake provider
+streams ``rate * seconds`` tokens at ``rate`` tokens/s, each token stamped with
+the moment it was written (``t17@1732483200.123456 ``). Figures per layer:
+
+* delta latency, p50/p99: provider write → the token's first arrival at a
+  websocket client (in a delta, or in a snapshot after a resync), for one chat
+  alone (the baseline) and for N chats at once, and their ratio;
+* lost and duplicated characters: what the page showed when the turn ended
+  (deltas appended, snapshots replacing) against the persisted answer, whose
+  tokens must be exactly 0 … rate*seconds-1;
+* RSS per idle connection: the server's RSS with N idle sockets open minus
+  with none, over N; and the server's peak RSS and CPU share during the load.
+
+Targets: 0 lost/duplicated; p99 <= 250 ms at 200 chats; <= 200 KB per idle
+connection. Each layer's load is bounded (``seconds`` + 60 s) and everything
+started here is stopped on exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import websockets  # noqa: E402
+
+from chatcore.fakeprovider import STAMPED_TOKEN, stamp_token  # noqa: E402
+from chatcore.fakeprovider.testing import FakeProviderProcess, free_port  # noqa: E402
+
+DELTA_PREFIX = '<div hx-swap-oob="beforeend:'
+_CONTENT = r"[^>]*>.*?data-message-content>(.*?)</div>"
+_PROVISIONAL = re.compile(r'id="provisional-message"' + _CONTENT, re.S)
+_ANSWER = re.compile(r'id="message-\d+"[^>]*data-role="assistant"' + _CONTENT, re.S)
+_APP_VARIABLES = {"DATABASE_URL", "SQLITE_PATH", "REDIS_URL", "DJANGO_DEBUG", "CHAT_DEMO"}
+_SPREAD = 1.0  # seconds over which the N sends are spread, like users who do not click at once
+_TARGETS = {"p99_ms": 250.0, "kb_per_connection": 200.0}
+
+
+@dataclass
+class Turn:
+    """What one client saw of one turn."""
+
+    latencies: list[float] = field(default_factory=list)
+    shown: str = ""  # the provisional text on the page when the turn ended
+    answer: str | None = None  # the persisted answer (None: not finished in time)
+    resyncs: int = 0
+    _seen: set[int] = field(default_factory=set)
+
+    def arrived(self, text: str, now: float) -> None:
+        """Tokens reach the client: the first arrival of each counts for latency."""
+        for match in STAMPED_TOKEN.finditer(text):
+            if int(match[1]) not in self._seen:
+                self._seen.add(int(match[1]))
+                self.latencies.append(now - float(match[2]))
+
+
+@dataclass
+class Figures:
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    lost: int
+    duplicated: int
+    unfinished: int
+    resyncs: int
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
+
+
+def tally(turns: list[Turn], tokens: int) -> Figures:
+    lost = duplicated = unfinished = 0
+    now = time.time()
+    for turn in turns:
+        # Without an answer, what should have been shown is every token.
+        expected = turn.answer or "".join(stamp_token(i, now) for i in range(tokens))
+        indexes = [int(m[1]) for m in STAMPED_TOKEN.finditer(expected)]
+        if indexes != list(range(tokens)):
+            raise SystemExit(f"the persisted answer is not tokens 0..{tokens - 1}: {indexes[:20]}")
+        unfinished += turn.answer is None
+        want = Counter(m[0] for m in STAMPED_TOKEN.finditer(expected))
+        got = Counter(m[0] for m in STAMPED_TOKEN.finditer(turn.shown))
+        lost += sum(len(token) * n for token, n in (want - got).items())
+        duplicated += sum(len(token) * n for token, n in (got - want).items())
+        rest = STAMPED_TOKEN.sub("", turn.shown)  # anything that is not a whole token
+        duplicated += len(rest)
+    latencies = [ms * 1000 for turn in turns for ms in turn.latencies]
+    return Figures(
+        p50_ms=_percentile(latencies, 0.50),
+        p99_ms=_percentile(latencies, 0.99),
+        max_ms=max(latencies, default=0.0),
+        lost=lost,
+        duplicated=duplicated,
+        unfinished=unfinished,
+        resyncs=sum(turn.resyncs for turn in turns),
+    )
+
+
+# -- the server under test ---------------------------------------------------------------
+class Daphne:
+    """The app in one Daphne process (the in-process runner starts with its first socket)."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self._env = env
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server
+        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
+        self.process = subprocess.Popen(
+            [*command, "chatui.asgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"daphne did not start:\n{self.output()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+
+    def _status(self, key: str) -> int:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+        raise KeyError(key)
+
+    def rss_kb(self) -> int:
+        return self._status("VmRSS")
+
+    def peak_rss_kb(self) -> int:
+        return self._status("VmHWM")
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def output(self) -> str:
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self._log.close()
+
+
+# -- data and clients ----------------------------------------------------------------------
+def _create_chats(base_url: str, models: list[str]) -> tuple[list[int], str]:
+    """Chats of one user, one per model, and a logged-in session cookie for them."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.models import User
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import connections
+
+    from chatcore import persistence
+    from chatcore.models import Provider
+
+    user, _ = User.objects.get_or_create(username="bench-load")
+    provider, _ = Provider.objects.update_or_create(
+        name="bench-load",
+        defaults={"kind": "fake", "base_url": base_url, "models": sorted(set(models))},
+    )
+    chats = [persistence.create_chat(owner=user, provider=provider, model=m).pk for m in models]
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    connections.close_all()  # leave the database to the server
+    return chats, str(session.session_key)
+
+
+async def _connect(port: int, chat_id: int, session: str) -> Any:
+    socket_ = await websockets.connect(
+        f"ws://127.0.0.1:{port}/ws/chats/{chat_id}/",
+        additional_headers={"Cookie": f"sessionid={session}", "Origin": f"http://127.0.0.1:{port}"},
+        max_size=None,
+        compression=None,
+        ping_interval=None,  # a loaded server must not be hung up on for a late pong
+        open_timeout=60,
+    )
+    await socket_.recv()  # the snapshot of an idle chat
+    return socket_
+
+
+async def _turn(socket_: Any, start_after: float, deadline: float) -> Turn:
+    """Send one message and follow the turn to its persisted answer, as the page would."""
+    await asyncio.sleep(start_after)
+    await socket_.send(json.dumps({"content": "go", "client_request_id": uuid.uuid4().hex}))
+    turn, streaming = Turn(), False
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            frame = str(await asyncio.wait_for(socket_.recv(), left))
+        except TimeoutError:
+            break
+        now = time.time()
+        if frame.startswith(DELTA_PREFIX):
+            text = html.unescape(frame[frame.index(">") + 1 : frame.rindex("</div>")])
+            turn.shown += text
+            turn.arrived(text, now)
+            streaming = True
+        elif answer := _ANSWER.search(frame):
+            turn.answer = html.unescape(answer[1])
+            turn.arrived(turn.answer, now)
+            break
+        elif provisional := _PROVISIONAL.search(frame):
+            # A snapshot replaces the provisional text (a resync after a gap).
+            turn.resyncs += streaming
+            turn.shown = html.unescape(provisional[1])
+            turn.arrived(turn.shown, now)
+    return turn
+
+
+async def _open_all(port: int, chats: list[int], session: str) -> list[Any]:
+    gate = asyncio.Semaphore(20)  # Daphne drops sockets not accepted within 5 s
+
+    async def one(chat_id: int) -> Any:
+        async with gate:
+            return await _connect(port, chat_id, session)
+
+    return list(await asyncio.gather(*(one(chat_id) for chat_id in chats)))
+
+
+async def _run_turns(sockets: list[Any], seconds: float) -> list[Turn]:
+    deadline = time.monotonic() + _SPREAD + seconds + 60
+    spread = [_turn(s, _SPREAD * i / len(sockets), deadline) for i, s in enumerate(sockets)]
+    return list(await asyncio.gather(*spread))
+
+
+async def _close(sockets: list[Any]) -> None:
+    await asyncio.gather(*(s.close() for s in sockets), return_exceptions=True)
+
+
+# -- one layer -------------------------------------------------------------------------------
+@dataclass
+class LayerResult:
+    layer: str
+    single: Figures
+    many: Figures
+    kb_per_connection: float
+    idle_rss_mb: tuple[float, float]
+    peak_rss_mb: float
+    cpu_share: float
+
+
+def _server_env(database: dict[str, str], redis_url: str, chats: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _APP_VARIABLES}
+    env.update(
+        database,
+        DJANGO_SETTINGS_MODULE="chatui.settings",
+        DJANGO_SECRET_KEY=os.environ["DJANGO_SECRET_KEY"],
+        CHAT_RUNNER="inprocess",
+        CHAT_MAX_TURNS=str(chats + 2),  # every chat runs at once (the default is 16)
+        CHAT_FAKE_PROVIDER="0",
+        SERVE_STATIC="0",
+        LOG_LEVEL=os.environ.get("BENCH_SERVER_LOG", "WARNING"),
+        PYTHONPATH=str(ROOT),
+    )
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
+
+
+@contextmanager
+def _redis_database(db: int) -> Iterator[str]:
+    """A Redis database for the layer; the ``asgi*`` keys the run made are deleted after."""
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=6379, db=db)
+    if next(client.scan_iter("asgi*", count=1000), None) is not None:
+        raise SystemExit(f"Redis database {db} already holds asgi* keys: pick another --redis-db")
+    try:
+        yield f"redis://127.0.0.1:6379/{db}"
+    finally:
+        keys = list(client.scan_iter("asgi*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
+@contextmanager
+def _no_redis() -> Iterator[str]:
+    yield ""
+
+
+async def measure(layer: str, args: argparse.Namespace, fake_url: str) -> LayerResult:
+    tokens, model = round(args.rate * args.seconds), f"load-{args.rate:g}tps-{args.seconds:g}s"
+    models = [f"load-{args.rate:g}tps-1s", model, *[model] * args.chats]
+    chats, session = await asyncio.to_thread(_create_chats, fake_url, models)
+    scope = _redis_database(args.redis_db) if layer == "redis" else _no_redis()
+    with scope as redis_url:
+        server = Daphne(_server_env(args.database, redis_url, args.chats))
+        try:
+            port = server.port
+            for chat_id, seconds in ((chats[0], 1.0), (chats[1], args.seconds)):
+                sockets = await _open_all(port, [chat_id], session)
+                turns = await _run_turns(sockets, seconds)  # the first one warms every path up
+                await _close(sockets)
+            single = tally(turns, tokens)
+            await asyncio.sleep(2)  # closed sockets are released
+            before = server.rss_kb()
+            sockets = await _open_all(port, chats[2:], session)
+            await asyncio.sleep(2)
+            idle = server.rss_kb()
+            cpu, started = server.cpu_seconds(), time.monotonic()
+            turns = await _run_turns(sockets, args.seconds)
+            cpu_share = (server.cpu_seconds() - cpu) / (time.monotonic() - started)
+            await _close(sockets)
+            return LayerResult(
+                layer=layer,
+                single=single,
+                many=tally(turns, tokens),
+                kb_per_connection=(idle - before) / args.chats,
+                idle_rss_mb=(before / 1024, idle / 1024),
+                peak_rss_mb=server.peak_rss_kb() / 1024,
+                cpu_share=cpu_share,
+            )
+        except BaseException:
+            print(f"server output ({layer}):\n{server.output()}", file=sys.stderr)
+            raise
+        finally:
+            server.stop()
+
+
+# -- report --------------------------------------------------------------------------------
+def _mark(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def report(result: LayerResult, args: argparse.Namespace) -> None:
+    single, many, n = result.single, result.many, args.chats
+    errors = many.lost + many.duplicated + single.lost + single.duplicated
+    ratio50 = many.p50_ms / single.p50_ms if single.p50_ms else float("nan")
+    ratio99 = many.p99_ms / single.p99_ms if single.p99_ms else float("nan")
+    p99_ok = many.p99_ms <= _TARGETS["p99_ms"] and not many.unfinished
+    rss_ok = result.kb_per_connection <= _TARGETS["kb_per_connection"]
+    print(f"\n== {result.layer} channel layer ==")
+    print(f"delta latency, 1 chat:      p50 {single.p50_ms:7.1f} ms   p99 {single.p99_ms:7.1f} ms")
+    print(
+        f"delta latency, {n} chats: p50 {many.p50_ms:7.1f} ms   p99 {many.p99_ms:7.1f} ms"
+        f"   max {many.max_ms:.0f} ms   [{_mark(p99_ok)}: p99 <= {_TARGETS['p99_ms']:.0f} ms]"
+    )
+    print(f"ratio {n} chats / 1 chat:   p50 {ratio50:7.2f}x     p99 {ratio99:7.2f}x")
+    print(
+        f"lost / duplicated chars:    {many.lost} / {many.duplicated}"
+        f" (1 chat: {single.lost} / {single.duplicated})   [{_mark(errors == 0)}: 0]"
+    )
+    print(f"unfinished turns:           {many.unfinished} of {n}   resyncs: {many.resyncs}")
+    before, idle = result.idle_rss_mb
+    print(
+        f"RSS per idle connection:    {result.kb_per_connection:.1f} KB"
+        f" ({before:.1f} MB -> {idle:.1f} MB with {n} open)"
+        f"   [{_mark(rss_ok)}: <= {_TARGETS['kb_per_connection']:.0f} KB]"
+    )
+    print(
+        f"server during the load:     peak RSS {result.peak_rss_mb:.1f} MB,"
+        f" CPU {result.cpu_share * 100:.0f} % of one core"
+    )
+
+
+@contextmanager
+def _database(postgres: bool) -> Iterator[dict[str, str]]:
+    """A database for this run only: a temporary SQLite file or a new PostgreSQL database."""
+    if not postgres:
+        with tempfile.TemporaryDirectory(prefix="bench-load-") as folder:
+            yield {"SQLITE_PATH": str(Path(folder) / "bench.sqlite3")}
+        return
+    import psycopg
+
+    name = "bench_load_" + uuid.uuid4().hex[:12]
+    admin = "postgres://postgres@127.0.0.1:5432/postgres"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield {"DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}"}
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main(args: argparse.Namespace) -> None:
+    layers = ["memory", "redis"] if args.layer == "both" else [args.layer]
+    with _database(args.postgres) as database, FakeProviderProcess() as fake:
+        for name in _APP_VARIABLES:
+            os.environ.pop(name, None)
+        os.environ.update(
+            database,
+            DJANGO_SETTINGS_MODULE="chatui.settings",
+            DJANGO_SECRET_KEY="bench-" + uuid.uuid4().hex,
+            LOG_LEVEL=os.environ.get("BENCH_SERVER_LOG", "WARNING"),
+        )
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        call_command("migrate", verbosity=0)
+        args.database = database
+        engine = "PostgreSQL" if args.postgres else "SQLite"
+        print(
+            f"{args.chats} chats x {round(args.rate * args.seconds)} tokens at {args.rate:g}/s,"
+            f" one Daphne process, in-process runner, {engine};"
+            f" {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}"
+        )
+        for layer in layers:
+            result = asyncio.run(measure(layer, args, fake.openai_base_url))
+            report(result, args)
+        print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chats", type=int, default=200, help="concurrent chats (default 200)")
+    parser.add_argument("--seconds", type=float, default=20, help="length of each answer (20)")
+    parser.add_argument("--rate", type=float, default=20, help="provider tokens per second (20)")
+    parser.add_argument("--layer", choices=["memory", "redis", "both"], default="both")
+    parser.add_argument("--postgres", action="store_true", help="a PostgreSQL database, not SQLite")
+    parser.add_argument("--redis-db", type=int, default=11, help="Redis database number (11)")
+    main(parser.parse_args())
