@@ -61,3 +61,10 @@ def test_home_sends_a_logged_in_user_to_the_chats(alice_client: Client) -> None:
     response = alice_client.get("/")
     assert response.status_code == 302 and response["Location"] == "/chats/"
     assert Client().get("/").status_code == 200
+
+
+def test_every_page_offers_the_way_in_or_out(alice_client: Client) -> None:
+    anonymous = Client().get("/").content.decode()
+    assert 'href="/accounts/login/"' in anonymous
+    html = alice_client.get("/usage/").content.decode()
+    assert 'action="/accounts/logout/"' in html and 'href="/chats/new/"' in html
