@@ -139,11 +139,15 @@ def _close_connection() -> None:
 async def running(
     layer: Any,
     *,
-    scenario: list[dict[str, Any]] | None = None,
+    scenario: list[dict[str, Any]] | str | None = None,
     metrics: RetryMetrics | None = None,
 ) -> AsyncIterator[Runner]:
-    """A real runner on ``layer`` with a fast retry policy until the block ends."""
-    headers = {"X-Fake-Scenario": json.dumps(scenario)} if scenario else {}
+    """A real runner on ``layer`` with a fast retry policy until the block ends.
+
+    ``scenario`` is the fake provider's script, as outcomes or as the header's JSON text.
+    """
+    script = scenario if isinstance(scenario, str) or not scenario else json.dumps(scenario)
+    headers = {"X-Fake-Scenario": script} if script else {}
     runner = Runner(
         layer,
         settings=TurnSettings(

@@ -13,7 +13,9 @@ from django.test import Client
 from chatcore.models import ChatMessage, MessageRole, text_parts
 from tests.security.conftest import World, db, db_state, logged_in, open_socket, session_cookie
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
+# The socket tests run ORM calls on other threads, so they need committed rows.
+socket_db = pytest.mark.django_db(transaction=True)
 
 ROLES = ("anonymous", "owner", "other", "staff")
 LOGIN = "/accounts/login/"
@@ -208,6 +210,7 @@ SOCKET = [
 ]
 
 
+@socket_db
 @pytest.mark.parametrize(("role", "code"), SOCKET)
 async def test_socket_access(world: World, role: str, code: int | None) -> None:
     user = _user(world, role)
@@ -222,6 +225,7 @@ async def test_socket_access(world: World, role: str, code: int | None) -> None:
         assert output == {"type": "websocket.close", "code": code}
 
 
+@socket_db
 @pytest.mark.parametrize(
     "origin",
     [

@@ -18,7 +18,8 @@ from tests.security.conftest import World, db, logged_in, open_socket, session_c
 from tests.security.hostile import MARKUP, assert_inert, hostile
 from tests.security.turns import run_turn
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Real turns run ORM calls on other threads, so those tests need committed rows.
+turns_db = pytest.mark.django_db(transaction=True)
 
 HOSTILE_KIND = MARKUP[1][2:]  # a stored kind is shown as a label; it must stay text too
 
@@ -96,6 +97,7 @@ PAGES = [
 ]
 
 
+@turns_db
 @pytest.mark.parametrize(("role", "path", "shows"), PAGES)
 async def test_pages_show_provider_texts_as_text(
     hostile_chat: World, role: str, path: str, shows: list[str]
@@ -108,6 +110,7 @@ async def test_pages_show_provider_texts_as_text(
     assert_inert(response.content.decode(), shows=shows)
 
 
+@turns_db
 async def test_htmx_partials_show_provider_texts_as_text(hostile_chat: World) -> None:
     world = hostile_chat
     client = await db(logged_in)(world.owner)
@@ -120,6 +123,7 @@ async def test_htmx_partials_show_provider_texts_as_text(hostile_chat: World) ->
         assert_inert(response.content.decode(), shows=shows)
 
 
+@turns_db
 async def test_the_socket_snapshot_shows_provider_texts_as_text(hostile_chat: World) -> None:
     world = hostile_chat
     cookie = await db(session_cookie)(world.owner)
@@ -162,6 +166,7 @@ def _live_events(seq: int) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
+@turns_db
 async def test_live_fragments_show_provider_texts_as_text(hostile_chat: World, layer: Any) -> None:
     world = hostile_chat
     cookie = await db(session_cookie)(world.owner)
@@ -198,6 +203,7 @@ HOSTILE_STORIES = [
 ]
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize("story", HOSTILE_STORIES)
 def test_gallery_stories_with_markup_in_their_fixtures_render_it_as_text(
     world: World, story: Any

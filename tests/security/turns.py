@@ -21,7 +21,7 @@ async def run_turn(
     layer: Any,
     chat_id: int,
     content: str,
-    scenario: list[dict[str, Any]],
+    scenario: list[dict[str, Any]] | str,
     *,
     metrics: RetryMetrics | None = None,
     within: float = 20.0,
