@@ -18,9 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from chatcore.runner.bounded import bounded
+
 __all__ = ["ChannelLayer", "ChatEvents", "LiveState", "chat_group"]
 
 log = logging.getLogger(__name__)
+
+_SEND_TIMEOUT = 2.0
 
 
 class ChannelLayer(Protocol):
@@ -175,7 +179,8 @@ class ChatEvents:
             "data": data,
         }
         try:
-            await self._layer.group_send(self._group, message)
+            # A layer whose server vanished mid-call can hang instead of failing.
+            await bounded(self._layer.group_send(self._group, message), _SEND_TIMEOUT)
         except Exception:
             # The channel layer is down (Redis restarting). Events are best-effort:
             # the turn goes on and is persisted; clients see the seq gap, or

@@ -10,12 +10,12 @@ alone when no runner answers in time (it died; its lease will expire).
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from asgiref.sync import sync_to_async
 
 from chatcore.models import ACTIVE_STATUSES, Chat, ChatMessage
+from chatcore.runner.bounded import bounded
 
 __all__ = ["SNAPSHOT_TIMEOUT", "chat_snapshot", "database_snapshot", "merge_live"]
 
@@ -84,10 +84,13 @@ async def chat_snapshot(
     # The default prefix: channels-redis reads a process's channels of one prefix
     # from one Redis list, with one blocked reader at a time for all prefixes, so
     # a reply channel of its own prefix would stall the process's consumers.
-    channel = await layer.new_channel()
-    await layer.send(owner, {"type": "chatd.snapshot", "chat": chat_id, "reply_channel": channel})
     try:
-        reply = await asyncio.wait_for(layer.receive(channel), timeout=wait)
-    except TimeoutError:
+        channel = await bounded(layer.new_channel(), wait)
+        request = {"type": "chatd.snapshot", "chat": chat_id, "reply_channel": channel}
+        await bounded(layer.send(owner, request), wait)
+        reply = await bounded(layer.receive(channel), wait)
+    except Exception:
+        # No runner answered (it died, or the layer is restarting): the
+        # database alone; the client resynchronises on the next seq gap.
         return snapshot
     return merge_live(snapshot, reply.get("live"))

@@ -1,0 +1,158 @@
+"""Scale-out: 2 web processes + 2 runners + the standalone fake provider on PostgreSQL + Redis.
+
+A websocket client on web process A sees the whole turn that a runner executed
+after the message was sent through web process B; the turn ran exactly once.
+Then the private Redis is restarted mid-stream: clients reconnect, reconcile
+from the snapshot, and the turn's final state in the database is correct.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.auth.models import User
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from chatcore import persistence
+from chatcore.fakeprovider.testing import FakeProviderProcess
+from chatcore.models import Chat, ChatMessage, ChatRetryEvent, ChatStatus, MessageRole, Provider
+from tests.system.topology import (
+    Processes,
+    RedisServer,
+    WebClient,
+    delta_text,
+    login_session,
+    wait_until,
+)
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeProviderProcess]:
+    with FakeProviderProcess() as process:
+        yield process
+
+
+@pytest.fixture
+def redis(tmp_path) -> Iterator[RedisServer]:  # type: ignore[no-untyped-def]
+    server = RedisServer(tmp_path).start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+@pytest.fixture
+def procs(tmp_path, redis) -> Iterator[Processes]:  # type: ignore[no-untyped-def]
+    processes = Processes(tmp_path, redis.url)
+    try:
+        yield processes
+    finally:
+        processes.stop_all()
+
+
+def _chat(fake: FakeProviderProcess, username: str) -> tuple[Chat, str]:
+    provider = Provider.objects.create(
+        name="fake", kind="fake", base_url=fake.openai_base_url, models=["demo-echo"]
+    )
+    user = User.objects.create_user(username)
+    chat = persistence.create_chat(owner=user, provider=provider, model="demo-echo")
+    return chat, login_session(user)
+
+
+def _socket(host: str, chat_id: int, session: str) -> ClientConnection:
+    return connect(
+        f"ws://{host}/ws/chats/{chat_id}/",
+        additional_headers={"Cookie": f"sessionid={session}", "Origin": f"http://{host}"},
+        open_timeout=20,
+    )
+
+
+def _read_until_answer(socket: ClientConnection, answer: str, *, within: float) -> list[str]:
+    """Frames until the persisted answer is rendered (the `done` transcript).
+
+    demo-echo answers with the question, so the rendered transcript holds the
+    text twice once the answer is persisted: the user's message and the reply.
+    """
+    frames: list[str] = []
+    escaped = html.escape(answer)
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        frame = str(socket.recv(timeout=max(0.1, deadline - time.monotonic())))
+        frames.append(frame)
+        if delta_text(frame) is None and frame.count(escaped) == 2:
+            return frames
+    raise AssertionError("the answer never arrived")
+
+
+def test_a_turn_sent_through_b_streams_to_a_client_on_a_and_runs_once(fake, procs) -> None:  # type: ignore[no-untyped-def]
+    chat, session = _chat(fake, "topology")
+    web_a, web_b = procs.web("web-a"), procs.web("web-b")
+    procs.runner("runner-1")
+    procs.runner("runner-2")
+    answer = " ".join(f"word{i}" for i in range(60))  # demo-echo streams it back, 30 tokens/s
+
+    with _socket(web_a, chat.pk, session) as socket:
+        socket.recv(timeout=20)  # the snapshot
+        status, body = WebClient(web_b, session).post_json(
+            f"/api/chats/{chat.pk}/messages/", {"content": answer}
+        )
+        assert status == 202, body
+        frames = _read_until_answer(socket, answer, within=40)
+
+    streamed = "".join(text for frame in frames if (text := delta_text(frame)) is not None)
+    assert streamed == answer, "every character once, in order, on the other web process"
+    assert wait_until(lambda: Chat.objects.get(pk=chat.pk).status == ChatStatus.IDLE, within=10)
+    answers = [m.text for m in ChatMessage.objects.filter(chat=chat, role=MessageRole.ASSISTANT)]
+    assert answers == [answer]
+    assert ChatRetryEvent.objects.filter(chat=chat).count() == 0
+    completions = [r for r in fake.requests() if r["path"].endswith("/chat/completions")]
+    assert len(completions) == 1, "the turn ran exactly once"
+
+
+def test_redis_restart_mid_stream_reconnects_and_reconciles(fake, redis, procs) -> None:  # type: ignore[no-untyped-def]
+    chat, session = _chat(fake, "redis-restart")
+    web = procs.web("web")
+    procs.runner("runner")
+    answer = " ".join(f"word{i}" for i in range(150))  # ~5 s of streaming
+
+    frames: list[str] = []
+    with _socket(web, chat.pk, session) as socket:
+        socket.recv(timeout=20)
+        status, _ = WebClient(web, session).post_json(
+            f"/api/chats/{chat.pk}/messages/", {"content": answer}
+        )
+        assert status == 202
+        try:
+            while delta_text(str(socket.recv(timeout=20))) is None:
+                pass  # wait for streaming to start
+        except ConnectionClosed:
+            raise AssertionError(procs.log("web")[-3000:]) from None
+        redis.kill()
+        redis.start()  # same port, empty: every group membership is gone
+        try:
+            frames = _read_until_answer(socket, answer, within=30)
+        except (ConnectionClosed, TimeoutError, AssertionError):
+            frames = []
+    # The client reconnects (as htmx does) until the answer is there.
+    deadline = time.monotonic() + 60
+    while not frames and time.monotonic() < deadline:
+        try:
+            with _socket(web, chat.pk, session) as socket:
+                frames = _read_until_answer(socket, answer, within=deadline - time.monotonic())
+        except (ConnectionClosed, TimeoutError, OSError, AssertionError):
+            time.sleep(0.5)
+    assert frames, procs.log("web") + procs.log("runner")
+
+    assert wait_until(lambda: Chat.objects.get(pk=chat.pk).status == ChatStatus.IDLE, within=30)
+    refreshed = Chat.objects.get(pk=chat.pk)
+    assert refreshed.last_error is None
+    answers = [m.text for m in ChatMessage.objects.filter(chat=chat, role=MessageRole.ASSISTANT)]
+    assert answers == [answer], "the final state in the database is correct"
+    # The reconciled page shows the answer exactly once (beside the question).
+    assert frames[-1].count(html.escape(answer)) == 2
