@@ -152,19 +152,23 @@ def _text(content: object) -> str:
     )
 
 
-def renew(chat_id: int, owner: str, *, lease_seconds: float, seq: int) -> tuple[bool, bool]:
-    """Extend our lease and checkpoint the sequence number: (still ours, stop requested).
+def renew(chat_id: int, owner: str, *, lease_seconds: float, seq: int) -> str:
+    """Extend our lease and checkpoint the sequence number.
 
-    The stop flag is the fallback for a `chatd.stop` message the channel layer dropped.
+    Returns "held", "stop" (the user asked to stop: the fallback for a
+    `chatd.stop` message the channel layer dropped), "finished" (no lease any
+    more: the turn itself just persisted its outcome) or "lost" (another runner
+    holds it now).
     """
     now = timezone.now()
     held = _ours(chat_id, owner).update(
         lease_expires_at=now + timedelta(seconds=lease_seconds), event_seq=seq
     )
-    if not held:
-        return False, False
-    stop = _ours(chat_id, owner).values_list("stop_requested", flat=True).first()
-    return True, bool(stop)
+    if held:
+        stop = _ours(chat_id, owner).values_list("stop_requested", flat=True).first()
+        return "stop" if stop else "held"
+    holder = Chat.objects.filter(pk=chat_id).values_list("lease_owner", flat=True).first()
+    return "finished" if not holder else "lost"
 
 
 def mark_streaming(chat_id: int, owner: str, *, attempt: int, seq: int) -> None:

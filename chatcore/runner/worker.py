@@ -215,7 +215,7 @@ class Runner:
             await asyncio.sleep(interval)
             seq = turn.events.seq if turn.events is not None else 0
             try:
-                held, stop = await self._db(
+                state = await self._db(
                     store.renew,
                     chat_id,
                     self.channel,
@@ -225,13 +225,15 @@ class Runner:
             except Exception:
                 log.warning("lease renewal for chat %s failed; retrying", chat_id, exc_info=True)
                 continue
-            if not held:
+            if state == "held":
+                continue
+            if state == "finished":
+                return  # the turn is publishing its last event; let it
+            if state == "lost":
                 log.warning("lost the lease of chat %s; abandoning the turn", chat_id)
                 turn.stop_reason = "lost"
-            elif stop:
-                turn.stop_reason = "user"
             else:
-                continue
+                turn.stop_reason = "user"
             if turn.task is not None:
                 turn.task.cancel()
             return
