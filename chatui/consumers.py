@@ -37,18 +37,21 @@ from chatui import live
 __all__ = [
     "ACTIONS",
     "CLOSE_FORBIDDEN",
+    "CLOSE_NOT_FOUND",
     "CLOSE_UNAUTHENTICATED",
     "MAX_FRAME_BYTES",
     "ChatConsumer",
     "ClientFrame",
     "EchoConsumer",
     "FrameError",
+    "UnknownPathConsumer",
     "parse_frame",
 ]
 
 MAX_FRAME_BYTES = 64 * 1024
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
 ACTIONS = frozenset({"stop", "retry_now", "try_again"})
 
 P = ParamSpec("P")
@@ -63,6 +66,14 @@ class EchoConsumer(AsyncWebsocketConsumer):
             await self.send(json.dumps({"error": "expected a text frame of at most 64 KiB"}))
             return
         await self.send(json.dumps({"echo": text_data}))
+
+
+class UnknownPathConsumer(AsyncWebsocketConsumer):
+    """Any other socket path: closed with 4404, not an exception inside the router."""
+
+    async def connect(self) -> None:
+        await self.accept()
+        await self.close(code=CLOSE_NOT_FOUND)
 
 
 class FrameError(ValueError):

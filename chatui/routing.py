@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
 from chatui import consumers
 
 websocket_urlpatterns = [
     path("ws/echo/", consumers.EchoConsumer.as_asgi()),
     path("ws/chats/<int:chat_id>/", consumers.ChatConsumer.as_asgi()),
+    # Last: any other path (``/ws/chats/abc/``) gets a close code; without it the
+    # router raises, and every such handshake logs a traceback.
+    re_path(r"", consumers.UnknownPathConsumer.as_asgi()),
 ]
