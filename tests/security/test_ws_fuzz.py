@@ -211,3 +211,22 @@ async def test_absurd_chat_ids_in_the_socket_path_close_4403(world: World, path_
         await communicator.connect()
         output = await communicator.receive_output(timeout=5)
     assert output == {"type": "websocket.close", "code": 4403}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param("/ws/chats/abc/", id="letters"),
+        pytest.param("/ws/chats/-1/", id="negative"),
+        pytest.param("/ws/chats/1.5/", id="decimal"),
+        pytest.param("/ws/chats/%D9%A1/", id="arabic_digit"),
+        pytest.param("/ws/chats/1", id="no_trailing_slash"),
+        pytest.param("/ws/admin/", id="unknown_path"),
+    ],
+)
+async def test_socket_paths_that_match_no_route_close_4404(world: World, path: str) -> None:
+    cookie = await db(session_cookie)(world.owner)
+    async with open_socket(path, cookie) as communicator:
+        await communicator.connect()
+        output = await communicator.receive_output(timeout=5)
+    assert output == {"type": "websocket.close", "code": 4404}
