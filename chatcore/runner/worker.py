@@ -111,9 +111,19 @@ class Runner:
         self.ready.set()
         log.info("runner %s started", self.channel)
         try:
+            failures = 0
             while True:
                 await self._rejoin_group()
-                await self._claim_available()
+                try:
+                    await self._claim_available()
+                    failures = 0
+                except Exception:
+                    # The database is unreachable: keep the runner (and its running
+                    # turns) alive and poll again with a capped backoff.
+                    failures += 1
+                    log.warning("claiming turns failed (%d); retrying", failures, exc_info=True)
+                    await asyncio.sleep(min(self.poll_interval * failures, 10.0))
+                    continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
                 self._wake.clear()

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -17,7 +18,7 @@ from chatcore import persistence
 from chatcore.fakeprovider import split_tokens
 from chatcore.fakeprovider.testing import FakeProviderServer
 from chatcore.models import Chat, ChatMessage, ChatStatus, MessageRole, Provider, text_parts
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -45,10 +46,10 @@ def _runner_env() -> dict[str, str]:
     return env
 
 
-def _start_runner(tmp_path, name: str) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
+def _start_runner(tmp_path, name: str, *extra: str) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
     with (tmp_path / f"{name}.log").open("wb") as log:
         return subprocess.Popen(
-            [sys.executable, "manage.py", "chatd", "--allow-memory-layer"],
+            [sys.executable, "manage.py", "chatd", "--allow-memory-layer", *extra],
             cwd=ROOT,
             env=_runner_env(),
             stdout=log,
@@ -155,3 +156,23 @@ def test_a_killed_runner_s_turn_is_completed_by_another_after_the_lease(fake, tm
     # Streaming 150 tokens takes ~5 s; the takeover waits for the lease (3 s) first.
     assert elapsed < LEASE + 5 + 6
     assert dead_owner
+
+
+def test_chatd_exports_its_retry_and_error_metrics(fake, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    fake.reset()
+    provider = Provider.objects.create(
+        name="fake", kind="fake", base_url=fake.openai_base_url, models=["demo-auth"]
+    )
+    owner = User.objects.create_user("metrics")
+    chat = persistence.create_chat(owner=owner, provider=provider, model="demo-auth")
+    _queue(chat, "hello")
+    port = free_port()
+    runner = _start_runner(tmp_path, "metrics", "--metrics-port", str(port))
+    try:
+        assert _wait(lambda: Chat.objects.get(pk=chat.pk).status == ChatStatus.FAILED, within=30)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+            text = response.read().decode()
+    finally:
+        _stop(runner)
+    line = 'chatd_stream_errors_total{kind="auth",model="demo-auth",provider="fake"} 1.0'
+    assert line in text, text[-2000:]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from prometheus_client import start_http_server
 
+from chatcore.metrics import default_retry_metrics
 from chatcore.runner.service import build_runner
 
 
@@ -15,6 +18,18 @@ class Command(BaseCommand):
     help = "Run a chat runner worker until SIGTERM/SIGINT; its leases are released on exit."
 
     def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--metrics-port",
+            type=int,
+            default=int(os.environ.get("CHATD_METRICS_PORT", "0")),
+            help="Serve Prometheus metrics (chatd_stream_retries_total, chatd_stream_errors_total) "
+            "on this port; 0 (the default, or CHATD_METRICS_PORT) serves none.",
+        )
+        parser.add_argument(
+            "--metrics-addr",
+            default=os.environ.get("CHATD_METRICS_ADDR", "127.0.0.1"),
+            help="Address of the metrics listener (default 127.0.0.1, or CHATD_METRICS_ADDR).",
+        )
         parser.add_argument(
             "--allow-memory-layer",
             action="store_true",
@@ -31,6 +46,13 @@ class Command(BaseCommand):
                 "chatd needs a shared channel layer: set REDIS_URL (the in-memory layer "
                 "only reaches the process it lives in; the embedded default runs the "
                 "runner inside the web server instead)."
+            )
+        if options["metrics_port"]:
+            # Turns run here, not in the web processes: their counters live here too.
+            default_retry_metrics()
+            start_http_server(options["metrics_port"], addr=options["metrics_addr"])
+            self.stdout.write(
+                f"metrics on http://{options['metrics_addr']}:{options['metrics_port']}/metrics"
             )
         asyncio.run(_serve())
 
