@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from chatcore.errors import ErrorKind, kind_label
 
 __all__ = ["ErrorKindFilter", "HasErrorFilter", "RetryableFilter"]
+
+_KINDS = frozenset(kind.value for kind in ErrorKind)
 
 
 class ErrorKindFilter(admin.SimpleListFilter):
@@ -21,9 +24,14 @@ class ErrorKindFilter(admin.SimpleListFilter):
         return [(kind.value, kind_label(kind)) for kind in ErrorKind]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value():
-            return queryset.filter(last_error__kind=self.value())
-        return queryset
+        value = self.value()
+        if not value:
+            return queryset
+        if value not in _KINDS:
+            # Django's answer to a bad filter value; a NUL in it would also make
+            # PostgreSQL refuse the JSON lookup (a 500).
+            raise IncorrectLookupParameters(f"unknown error kind {value!r}")
+        return queryset.filter(last_error__kind=value)
 
 
 class RetryableFilter(admin.SimpleListFilter):
