@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
-from channels.db import database_sync_to_async
+from channels.db import aclose_old_connections, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -180,7 +180,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels closes stale database connections before every handler: a hop
+        # to the process's one sync thread per message. Deltas (20 a second per
+        # chat) touch no database, and queued behind each other in that thread
+        # they made every page's text seconds late; a gap's resync closes them.
+        if message.get("type") == "chat.event" and message.get("event") == "delta":
+            await self.chat_event(message)
+        else:
+            await super().dispatch(message)
+
     async def _resync(self) -> live.ChatView:
+        await aclose_old_connections()
         snapshot = await chat_snapshot(self.channel_layer, self.chat_id)
         self.view = view = live.ChatView.from_snapshot(snapshot)
         await self.send(text_data=live.render_parts(view, live.ALL_PARTS, snapshot["messages"]))
