@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
 from django.db import connections
@@ -75,7 +75,9 @@ def _close_connections() -> None:
 async def layer() -> AsyncIterator[Any]:
     layer = get_channel_layer()
     yield layer
-    await layer.flush()
+    # Only the in-process layer: flushing Redis would wipe whatever else shares the server.
+    if isinstance(layer, InMemoryChannelLayer):
+        await layer.flush()
 
 
 def make_user(username: str) -> User:
