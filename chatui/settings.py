@@ -136,7 +136,18 @@ if REDIS_URL:
                 # as channels-redis's blocking BZPOPMIN: every idle consumer
                 # then dies with "Timeout reading from" (close 1011) every 5 s.
                 # Read longer than the blocking pop; a dead server still errors.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                # redis-py 8 caps a pool at 100 connections and then fails at once
+                # (MaxConnectionsError); every concurrent group_send or receive of
+                # the process holds one, so 200 streaming chats broke their pages.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 15,
+                        "max_connections": int(
+                            os.environ.get("CHANNEL_REDIS_MAX_CONNECTIONS", "2000")
+                        ),
+                    }
+                ],
                 # channels-redis drops silently past capacity; events carry a
                 # per-chat sequence number so clients notice and resynchronise.
                 "capacity": int(os.environ.get("CHANNEL_CAPACITY", "1000")),
