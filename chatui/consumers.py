@@ -19,8 +19,11 @@ messages and calls the database through small async helpers.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
@@ -33,6 +36,7 @@ from chatcore.models import Chat
 from chatcore.runner import chat_group, control
 from chatcore.runner.snapshot import chat_snapshot
 from chatui import live
+from chatui.components import parse_instant
 
 __all__ = [
     "ACTIONS",
@@ -48,7 +52,11 @@ __all__ = [
     "parse_frame",
 ]
 
+log = logging.getLogger(__name__)
+
 MAX_FRAME_BYTES = 64 * 1024
+# Seconds of silence during an active turn after which the page is resynchronised.
+WATCH_INTERVAL = 5.0
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
@@ -157,6 +165,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     chat_id = 0
     group = ""
+    _last_event = 0.0
+    _watchdog: asyncio.Task[None] | None = None
     view: live.ChatView | None = None
 
     async def connect(self) -> None:
@@ -175,10 +185,43 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # are then applied or dropped by their seq, so none falls in between.
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self._resync()
+        self._last_event = time.monotonic()
+        self._watchdog = asyncio.create_task(self._watch())
 
     async def disconnect(self, code: int) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def _watch(self) -> None:
+        """Ask this consumer to check on a silent turn now and then (``chat_watch``).
+
+        A dropped *last* event leaves no seq gap to notice, and a restarted Redis
+        forgets group memberships; going through our own channel keeps the check
+        in order with the events.
+        """
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL)
+            try:
+                await self.channel_layer.send(self.channel_name, {"type": "chat.watch"})
+            except Exception:  # the layer is down; the socket closes with it
+                log.warning("chat %s: watchdog could not reach the channel layer", self.chat_id)
+
+    async def chat_watch(self, message: dict[str, Any]) -> None:
+        view = self.view
+        if view is None or not view.active:
+            return
+        if time.monotonic() - self._last_event < WATCH_INTERVAL:
+            return
+        if view.retry is not None:
+            # Waiting out a retry is silent by design; check once it should be over.
+            retrying_at = parse_instant(view.retry.get("retrying_at"))
+            if retrying_at is not None and retrying_at.timestamp() + WATCH_INTERVAL > time.time():
+                return
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self._resync()
+        self._last_event = time.monotonic()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels closes stale database connections before every handler: a hop
@@ -211,6 +254,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     # -- runner events ---------------------------------------------------------
     async def chat_event(self, message: dict[str, Any]) -> None:
+        self._last_event = time.monotonic()
         view = self.view
         if view is None:
             return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from chatcore.runner import chat_group
@@ -103,3 +105,46 @@ async def test_reopening_mid_retry_shows_the_same_deadline_and_the_streamed_text
     (answer,) = await db(assistant_texts)(chat.pk)
     streamed = so_far + delta_text(frames.received)
     assert streamed == answer, "snapshot text + later deltas = the answer, nothing lost or doubled"
+
+
+def _finish_behind_the_sockets_back(chat_id: int) -> None:
+    """The turn completed but its `done` event was lost (channel layers drop silently)."""
+    from chatcore.models import Chat, ChatMessage, ChatStatus, MessageRole, text_parts
+
+    ChatMessage.objects.create(
+        chat_id=chat_id, role=MessageRole.ASSISTANT, content=text_parts("Answer that arrived")
+    )
+    Chat.objects.filter(pk=chat_id).update(status=ChatStatus.IDLE, live_state={})
+
+
+async def test_a_silent_active_turn_is_resynchronised_by_the_watchdog(
+    fake, layer, monkeypatch
+) -> None:
+    import chatui.consumers
+
+    monkeypatch.setattr(chatui.consumers, "WATCH_INTERVAL", 0.3)
+    owner = await db(make_user)("owner")
+    chat = await db(make_chat)(fake, owner)
+    group = chat_group(chat.pk)
+    async with socket(chat.pk, await db(session_cookie)(owner)) as frames:
+        await frames.next()
+        await layer.group_send(group, _event(chat.pk, 1, "status", {"phase": "starting"}))
+        await frames.next()
+        await db(_finish_behind_the_sockets_back)(chat.pk)
+        # No event comes; the watchdog notices the silence and takes a snapshot.
+        async with asyncio.timeout(5):
+            while "Answer that arrived" not in text_of(frame := await frames.next()):
+                pass
+    assert select(frame, '[data-role="assistant"]')
+    assert await db(assistant_texts)(chat.pk) == ["Answer that arrived"]
+
+
+async def test_the_watchdog_leaves_an_idle_page_alone(fake, layer, monkeypatch) -> None:
+    import chatui.consumers
+
+    monkeypatch.setattr(chatui.consumers, "WATCH_INTERVAL", 0.2)
+    owner = await db(make_user)("owner")
+    chat = await db(make_chat)(fake, owner)
+    async with socket(chat.pk, await db(session_cookie)(owner)) as frames:
+        await frames.next()
+        await frames.communicator.receive_nothing(timeout=1.0)
