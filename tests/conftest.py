@@ -280,3 +280,31 @@ def _close_stray_test_db_sessions(request: pytest.FixtureRequest) -> Iterator[No
             "WHERE datname = %s AND pid <> pg_backend_pid()",
             (name,),
         )
+
+
+def _close_worker_thread_connections() -> None:
+    from django.db import connections
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    for conn in connections.all(initialized_only=True):
+        if conn.vendor == "sqlite" and conn.is_in_memory_db():
+            # Django never closes in-memory SQLite connections itself.
+            BaseDatabaseWrapper.close(conn)
+        else:
+            conn.close()
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """After an async test, close what its ORM calls opened in asgiref's worker thread.
+
+    pytest-django closes only the test thread's connections; one left open in
+    the shared sync_to_async thread trips a later test's database blocker (and
+    keeps PostgreSQL from dropping the test database).
+    """
+    import inspect
+
+    if not inspect.iscoroutinefunction(getattr(item, "function", None)):
+        return
+    from asgiref.sync import SyncToAsync
+
+    SyncToAsync.single_thread_executor.submit(_close_worker_thread_connections).result(timeout=30)

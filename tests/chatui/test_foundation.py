@@ -90,7 +90,13 @@ def test_database_url_and_redis_url_select_postgres_and_channels_redis() -> None
         5433,
         "chats",
         "channels_redis.core.RedisChannelLayer",
-        [{"address": "redis://cache.invalid:6380/2", "socket_timeout": 15}],
+        [
+            {
+                "address": "redis://cache.invalid:6380/2",
+                "socket_timeout": 15,
+                "max_connections": 2000,
+            }
+        ],
     ]
 
 
