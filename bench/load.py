@@ -44,7 +44,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -64,7 +63,6 @@ _CONTENT = r"[^>]*>.*?data-message-content>(.*?)</div>"
 _PROVISIONAL = re.compile(r'id="provisional-message"' + _CONTENT, re.S)
 _ANSWER = re.compile(r'id="message-\d+"[^>]*data-role="assistant"' + _CONTENT, re.S)
 _APP_VARIABLES = {"DATABASE_URL", "SQLITE_PATH", "REDIS_URL", "DJANGO_DEBUG", "CHAT_DEMO"}
-_SPREAD = 1.0  # seconds over which the N sends are spread, like users who do not click at once
 _TARGETS = {"p99_ms": 250.0, "kb_per_connection": 200.0}
 
 
@@ -72,7 +70,7 @@ _TARGETS = {"p99_ms": 250.0, "kb_per_connection": 200.0}
 class Turn:
     """What one client saw of one turn."""
 
-    latencies: list[float] = field(default_factory=list)
+    latencies: list[tuple[int, float]] = field(default_factory=list)  # (token index, seconds)
     shown: str = ""  # the provisional text on the page when the turn ended
     answer: str | None = None  # the persisted answer (None: not finished in time)
     resyncs: int = 0
@@ -81,9 +79,10 @@ class Turn:
     def arrived(self, text: str, now: float) -> None:
         """Tokens reach the client: the first arrival of each counts for latency."""
         for match in STAMPED_TOKEN.finditer(text):
-            if int(match[1]) not in self._seen:
-                self._seen.add(int(match[1]))
-                self.latencies.append(now - float(match[2]))
+            index = int(match[1])
+            if index not in self._seen:
+                self._seen.add(index)
+                self.latencies.append((index, now - float(match[2])))
 
 
 @dataclass
@@ -95,6 +94,7 @@ class Figures:
     duplicated: int
     unfinished: int
     resyncs: int
+    p99_by_quarter: list[float]  # p99 of the tokens of each quarter of the answer
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -104,21 +104,29 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 def tally(turns: list[Turn], tokens: int) -> Figures:
     lost = duplicated = unfinished = 0
-    now = time.time()
     for turn in turns:
-        # Without an answer, what should have been shown is every token.
-        expected = turn.answer or "".join(stamp_token(i, now) for i in range(tokens))
-        indexes = [int(m[1]) for m in STAMPED_TOKEN.finditer(expected)]
-        if indexes != list(range(tokens)):
-            raise SystemExit(f"the persisted answer is not tokens 0..{tokens - 1}: {indexes[:20]}")
-        unfinished += turn.answer is None
-        want = Counter(m[0] for m in STAMPED_TOKEN.finditer(expected))
-        got = Counter(m[0] for m in STAMPED_TOKEN.finditer(turn.shown))
-        lost += sum(len(token) * n for token, n in (want - got).items())
-        duplicated += sum(len(token) * n for token, n in (got - want).items())
-        rest = STAMPED_TOKEN.sub("", turn.shown)  # anything that is not a whole token
-        duplicated += len(rest)
-    latencies = [ms * 1000 for turn in turns for ms in turn.latencies]
+        answer = {int(m[1]): m[0] for m in STAMPED_TOKEN.finditer(turn.answer or "")}
+        if turn.answer is None:
+            unfinished += 1
+        elif sorted(answer) != list(range(tokens)) or "".join(answer.values()) != turn.answer:
+            raise SystemExit(f"a persisted answer is not tokens 0..{tokens - 1}: {turn.answer!r}")
+        shown: dict[int, list[str]] = {}
+        for match in STAMPED_TOKEN.finditer(turn.shown):
+            shown.setdefault(int(match[1]), []).append(match[0])
+        for index in range(tokens):
+            seen = shown.pop(index, [])
+            # Without an answer (unfinished), the first arrival of an index counts as
+            # right, and a token never seen is as long as any stamp of this moment.
+            want = answer.get(index) or (seen[0] if seen else stamp_token(index, time.time()))
+            lost += len(want) if want not in seen else 0
+            duplicated += sum(len(text) for text in seen) - (len(want) if want in seen else 0)
+        duplicated += sum(len(text) for texts in shown.values() for text in texts)
+        duplicated += len(STAMPED_TOKEN.sub("", turn.shown))  # anything not a whole token
+    latencies = [seconds * 1000 for turn in turns for _, seconds in turn.latencies]
+    quarters: list[list[float]] = [[], [], [], []]
+    for turn in turns:
+        for index, seconds in turn.latencies:
+            quarters[min(3, 4 * index // max(tokens, 1))].append(seconds * 1000)
     return Figures(
         p50_ms=_percentile(latencies, 0.50),
         p99_ms=_percentile(latencies, 0.99),
@@ -127,31 +135,32 @@ def tally(turns: list[Turn], tokens: int) -> Figures:
         duplicated=duplicated,
         unfinished=unfinished,
         resyncs=sum(turn.resyncs for turn in turns),
+        p99_by_quarter=[_percentile(quarter, 0.99) for quarter in quarters],
     )
 
 
 # -- the server under test ---------------------------------------------------------------
-class Daphne:
-    """The app in one Daphne process (the in-process runner starts with its first socket)."""
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    def __init__(self, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self._env = env
-        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server
-        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
+
+class Child:
+    """A subprocess of the app (Daphne or ``manage.py chatd``) whose memory and CPU we read."""
+
+    def __init__(self, command: list[str], env: dict[str, str], *, port: int = 0) -> None:
+        self.port = port
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child
         self.process = subprocess.Popen(
-            [*command, "chatui.asgi:application"],
-            cwd=ROOT,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
+            command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
         )
         deadline = time.monotonic() + 60
-        while True:
+        while port:
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"daphne did not start:\n{self.output()}")
+                raise SystemExit(f"{command[2]} did not start:\n{self.output()}")
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 return
             except OSError:
                 time.sleep(0.1)
@@ -168,10 +177,6 @@ class Daphne:
     def peak_rss_kb(self) -> int:
         return self._status("VmHWM")
 
-    def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
     def output(self) -> str:
         self._log.seek(0)
         return self._log.read().decode(errors="replace")[-4000:]
@@ -184,6 +189,18 @@ class Daphne:
             self.process.kill()
             self.process.wait(timeout=10)
         self._log.close()
+
+
+def daphne(env: dict[str, str]) -> Child:
+    """The app in one Daphne process (an in-process runner starts with its first socket)."""
+    port = free_port()
+    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
+    return Child([*command, "chatui.asgi:application"], env, port=port)
+
+
+def chatd(env: dict[str, str]) -> Child:
+    """A runner process of the scale-out topology (it polls, so it needs no readiness wait)."""
+    return Child([sys.executable, "manage.py", "chatd"], env)
 
 
 # -- data and clients ----------------------------------------------------------------------
@@ -231,26 +248,26 @@ async def _turn(socket_: Any, start_after: float, deadline: float) -> Turn:
     await asyncio.sleep(start_after)
     await socket_.send(json.dumps({"content": "go", "client_request_id": uuid.uuid4().hex}))
     turn, streaming = Turn(), False
-    while (left := deadline - time.monotonic()) > 0:
-        try:
-            frame = str(await asyncio.wait_for(socket_.recv(), left))
-        except TimeoutError:
-            break
-        now = time.time()
-        if frame.startswith(DELTA_PREFIX):
-            text = html.unescape(frame[frame.index(">") + 1 : frame.rindex("</div>")])
-            turn.shown += text
-            turn.arrived(text, now)
-            streaming = True
-        elif answer := _ANSWER.search(frame):
-            turn.answer = html.unescape(answer[1])
-            turn.arrived(turn.answer, now)
-            break
-        elif provisional := _PROVISIONAL.search(frame):
-            # A snapshot replaces the provisional text (a resync after a gap).
-            turn.resyncs += streaming
-            turn.shown = html.unescape(provisional[1])
-            turn.arrived(turn.shown, now)
+    try:
+        async with asyncio.timeout_at(deadline):  # the loop's clock is time.monotonic
+            while turn.answer is None:
+                frame = str(await socket_.recv())
+                now = time.time()
+                if frame.startswith(DELTA_PREFIX):
+                    text = html.unescape(frame[frame.index(">") + 1 : frame.rindex("</div>")])
+                    turn.shown += text
+                    turn.arrived(text, now)
+                    streaming = True
+                elif answer := _ANSWER.search(frame):
+                    turn.answer = html.unescape(answer[1])
+                    turn.arrived(turn.answer, now)
+                elif provisional := _PROVISIONAL.search(frame):
+                    # A snapshot replaces the provisional text (a resync after a gap).
+                    turn.resyncs += streaming
+                    turn.shown = html.unescape(provisional[1])
+                    turn.arrived(turn.shown, now)
+    except TimeoutError:
+        pass  # counted as unfinished
     return turn
 
 
@@ -264,10 +281,11 @@ async def _open_all(port: int, chats: list[int], session: str) -> list[Any]:
     return list(await asyncio.gather(*(one(chat_id) for chat_id in chats)))
 
 
-async def _run_turns(sockets: list[Any], seconds: float) -> list[Turn]:
-    deadline = time.monotonic() + _SPREAD + seconds + 60
-    spread = [_turn(s, _SPREAD * i / len(sockets), deadline) for i, s in enumerate(sockets)]
-    return list(await asyncio.gather(*spread))
+async def _run_turns(sockets: list[Any], seconds: float, spread: float) -> list[Turn]:
+    """Every socket sends once, the sends spread evenly over ``spread`` seconds."""
+    deadline = time.monotonic() + spread + seconds + 60
+    turns = [_turn(s, spread * i / len(sockets), deadline) for i, s in enumerate(sockets)]
+    return list(await asyncio.gather(*turns))
 
 
 async def _close(sockets: list[Any]) -> None:
@@ -283,16 +301,19 @@ class LayerResult:
     kb_per_connection: float
     idle_rss_mb: tuple[float, float]
     peak_rss_mb: float
-    cpu_share: float
+    cpu: dict[str, float]  # share of one core during the load: server, provider, clients
+    server_us_per_token: float
 
 
-def _server_env(database: dict[str, str], redis_url: str, chats: int) -> dict[str, str]:
+def _server_env(
+    database: dict[str, str], redis_url: str, chats: int, runner: str
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _APP_VARIABLES}
     env.update(
         database,
         DJANGO_SETTINGS_MODULE="chatui.settings",
         DJANGO_SECRET_KEY=os.environ["DJANGO_SECRET_KEY"],
-        CHAT_RUNNER="inprocess",
+        CHAT_RUNNER="inprocess" if runner == "inprocess" else "external",
         CHAT_MAX_TURNS=str(chats + 2),  # every chat runs at once (the default is 16)
         CHAT_FAKE_PROVIDER="0",
         SERVE_STATIC="0",
@@ -326,18 +347,22 @@ def _no_redis() -> Iterator[str]:
     yield ""
 
 
-async def measure(layer: str, args: argparse.Namespace, fake_url: str) -> LayerResult:
+async def measure(layer: str, args: argparse.Namespace, fake: FakeProviderProcess) -> LayerResult:
     tokens, model = round(args.rate * args.seconds), f"load-{args.rate:g}tps-{args.seconds:g}s"
     models = [f"load-{args.rate:g}tps-1s", model, *[model] * args.chats]
-    chats, session = await asyncio.to_thread(_create_chats, fake_url, models)
+    chats, session = await asyncio.to_thread(_create_chats, fake.openai_base_url, models)
     scope = _redis_database(args.redis_db) if layer == "redis" else _no_redis()
     with scope as redis_url:
-        server = Daphne(_server_env(args.database, redis_url, args.chats))
+        env = _server_env(args.database, redis_url, args.chats, args.runner)
+        children = {"server": daphne(env)}
+        if args.runner == "chatd":
+            children["runner"] = chatd(env)
+        server = children["server"]
         try:
             port = server.port
             for chat_id, seconds in ((chats[0], 1.0), (chats[1], args.seconds)):
                 sockets = await _open_all(port, [chat_id], session)
-                turns = await _run_turns(sockets, seconds)  # the first one warms every path up
+                turns = await _run_turns(sockets, seconds, args.spread)  # the first warms up
                 await _close(sockets)
             single = tally(turns, tokens)
             await asyncio.sleep(2)  # closed sockets are released
@@ -345,9 +370,15 @@ async def measure(layer: str, args: argparse.Namespace, fake_url: str) -> LayerR
             sockets = await _open_all(port, chats[2:], session)
             await asyncio.sleep(2)
             idle = server.rss_kb()
-            cpu, started = server.cpu_seconds(), time.monotonic()
-            turns = await _run_turns(sockets, args.seconds)
-            cpu_share = (server.cpu_seconds() - cpu) / (time.monotonic() - started)
+            pids = {name: child.process.pid for name, child in children.items()}
+            pids["provider"] = fake.pid or 0
+            cpu = {name: _cpu_seconds(pid) for name, pid in pids.items()}
+            cpu["clients"], started = time.process_time(), time.monotonic()
+            turns = await _run_turns(sockets, args.seconds, args.spread)
+            elapsed = time.monotonic() - started
+            cpu = {name: _cpu_seconds(pid) - cpu[name] for name, pid in pids.items()} | {
+                "clients": time.process_time() - cpu["clients"]
+            }
             await _close(sockets)
             return LayerResult(
                 layer=layer,
@@ -356,13 +387,16 @@ async def measure(layer: str, args: argparse.Namespace, fake_url: str) -> LayerR
                 kb_per_connection=(idle - before) / args.chats,
                 idle_rss_mb=(before / 1024, idle / 1024),
                 peak_rss_mb=server.peak_rss_kb() / 1024,
-                cpu_share=cpu_share,
+                cpu={name: seconds / elapsed for name, seconds in cpu.items()},
+                server_us_per_token=cpu["server"] * 1e6 / (tokens * args.chats),
             )
         except BaseException:
-            print(f"server output ({layer}):\n{server.output()}", file=sys.stderr)
+            for name, child in children.items():
+                print(f"{name} output ({layer}):\n{child.output()}", file=sys.stderr)
             raise
         finally:
-            server.stop()
+            for child in children.values():
+                child.stop()
 
 
 # -- report --------------------------------------------------------------------------------
@@ -384,6 +418,8 @@ def report(result: LayerResult, args: argparse.Namespace) -> None:
         f"   max {many.max_ms:.0f} ms   [{_mark(p99_ok)}: p99 <= {_TARGETS['p99_ms']:.0f} ms]"
     )
     print(f"ratio {n} chats / 1 chat:   p50 {ratio50:7.2f}x     p99 {ratio99:7.2f}x")
+    quarters = " / ".join(f"{p99:.0f}" for p99 in many.p99_by_quarter)
+    print(f"p99 by quarter of answer:   {quarters} ms (the start has every turn's setup)")
     print(
         f"lost / duplicated chars:    {many.lost} / {many.duplicated}"
         f" (1 chat: {single.lost} / {single.duplicated})   [{_mark(errors == 0)}: 0]"
@@ -395,10 +431,10 @@ def report(result: LayerResult, args: argparse.Namespace) -> None:
         f" ({before:.1f} MB -> {idle:.1f} MB with {n} open)"
         f"   [{_mark(rss_ok)}: <= {_TARGETS['kb_per_connection']:.0f} KB]"
     )
-    print(
-        f"server during the load:     peak RSS {result.peak_rss_mb:.1f} MB,"
-        f" CPU {result.cpu_share * 100:.0f} % of one core"
-    )
+    shares = ", ".join(f"{name} {share * 100:.0f} %" for name, share in result.cpu.items())
+    print(f"server peak RSS:            {result.peak_rss_mb:.1f} MB")
+    print(f"CPU during the load:        {shares} (of one core)")
+    print(f"server CPU per token:       {result.server_us_per_token:.0f} us")
 
 
 @contextmanager
@@ -423,6 +459,10 @@ def _database(postgres: bool) -> Iterator[dict[str, str]]:
 
 def main(args: argparse.Namespace) -> None:
     layers = ["memory", "redis"] if args.layer == "both" else [args.layer]
+    if args.runner == "chatd" and "memory" in layers:
+        raise SystemExit(
+            "--runner chatd needs --layer redis: chatd reaches the web process via Redis"
+        )
     with _database(args.postgres) as database, FakeProviderProcess() as fake:
         for name in _APP_VARIABLES:
             os.environ.pop(name, None)
@@ -441,11 +481,13 @@ def main(args: argparse.Namespace) -> None:
         engine = "PostgreSQL" if args.postgres else "SQLite"
         print(
             f"{args.chats} chats x {round(args.rate * args.seconds)} tokens at {args.rate:g}/s,"
-            f" one Daphne process, in-process runner, {engine};"
+            f" sends spread over {args.spread:g} s, one Daphne process,"
+            f" runner {'in-process' if args.runner == 'inprocess' else 'in a chatd process'},"
+            f" {engine};"
             f" {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}"
         )
         for layer in layers:
-            result = asyncio.run(measure(layer, args, fake.openai_base_url))
+            result = asyncio.run(measure(layer, args, fake))
             report(result, args)
         print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
 
@@ -458,4 +500,17 @@ if __name__ == "__main__":
     parser.add_argument("--layer", choices=["memory", "redis", "both"], default="both")
     parser.add_argument("--postgres", action="store_true", help="a PostgreSQL database, not SQLite")
     parser.add_argument("--redis-db", type=int, default=11, help="Redis database number (11)")
+    parser.add_argument(
+        "--runner",
+        choices=["inprocess", "chatd"],
+        default="inprocess",
+        help="the runner inside the web process (default), or one `manage.py chatd` process"
+        " (scale-out topology; --layer redis)",
+    )
+    parser.add_argument(
+        "--spread",
+        type=float,
+        default=1.0,
+        help="seconds over which the N sends are spread, like users who do not click at once (1)",
+    )
     main(parser.parse_args())
