@@ -128,6 +128,23 @@ async def _authenticated(request: HttpRequest) -> Any:
     return user if user.is_authenticated else None
 
 
+def _owner_only(view: Callable[[HttpRequest, Chat], Coroutine[Any, Any, HttpResponse]]) -> View:
+    """401 for anonymous requests, 404 for a chat that is not the user's; else the chat."""
+
+    @functools.wraps(view)
+    async def wrapped(request: HttpRequest, chat_id: int) -> HttpResponse:
+        user = await _authenticated(request)
+        if user is None:
+            return _error(401, "authentication required")
+        chat = await sync_to_async(_owned)(user, chat_id)
+        if chat is None:
+            return _error(404, "no such chat")
+        response: HttpResponse = await view(request, chat)
+        return response
+
+    return wrapped
+
+
 @_allow("GET", "POST")
 async def chats(request: HttpRequest) -> HttpResponse:
     user = await _authenticated(request)
@@ -177,13 +194,8 @@ def _create_chat(user: Any, data: dict[str, Any]) -> dict[str, Any] | JsonRespon
 
 
 @_allow("GET")
-async def chat_detail(request: HttpRequest, chat_id: int) -> HttpResponse:
-    user = await _authenticated(request)
-    if user is None:
-        return _error(401, "authentication required")
-    chat = await sync_to_async(_owned)(user, chat_id)
-    if chat is None:
-        return _error(404, "no such chat")
+@_owner_only
+async def chat_detail(request: HttpRequest, chat: Chat) -> HttpResponse:
     snapshot = await chat_snapshot(get_channel_layer(), chat.pk)
     return JsonResponse({**_chat_json(chat), **_live_fields(snapshot)})
 
@@ -199,13 +211,8 @@ def _live_fields(snapshot: dict[str, Any]) -> dict[str, Any]:
 
 
 @_allow("POST")
-async def messages(request: HttpRequest, chat_id: int) -> HttpResponse:
-    user = await _authenticated(request)
-    if user is None:
-        return _error(401, "authentication required")
-    chat = await sync_to_async(_owned)(user, chat_id)
-    if chat is None:
-        return _error(404, "no such chat")
+@_owner_only
+async def messages(request: HttpRequest, chat: Chat) -> HttpResponse:
     data = _json_body(request)
     if isinstance(data, JsonResponse):
         return data
@@ -241,13 +248,8 @@ async def messages(request: HttpRequest, chat_id: int) -> HttpResponse:
 
 
 @_allow("POST")
-async def stop(request: HttpRequest, chat_id: int) -> HttpResponse:
-    user = await _authenticated(request)
-    if user is None:
-        return _error(401, "authentication required")
-    chat = await sync_to_async(_owned)(user, chat_id)
-    if chat is None:
-        return _error(404, "no such chat")
+@_owner_only
+async def stop(request: HttpRequest, chat: Chat) -> HttpResponse:
     owner = await sync_to_async(control.request_stop)(chat)
     if owner:
         await get_channel_layer().send(owner, {"type": "chatd.stop", "chat": chat.pk})
@@ -255,13 +257,8 @@ async def stop(request: HttpRequest, chat_id: int) -> HttpResponse:
 
 
 @_allow("POST")
-async def retry(request: HttpRequest, chat_id: int) -> HttpResponse:
-    user = await _authenticated(request)
-    if user is None:
-        return _error(401, "authentication required")
-    chat = await sync_to_async(_owned)(user, chat_id)
-    if chat is None:
-        return _error(404, "no such chat")
+@_owner_only
+async def retry(request: HttpRequest, chat: Chat) -> HttpResponse:
     result = await sync_to_async(control.request_retry_now)(chat)
     layer = get_channel_layer()
     if result.action == "too_early":

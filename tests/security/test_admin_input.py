@@ -1,4 +1,7 @@
-"""Hostile query values in the admin's own chat filters: Django's "bad lookup" answer, no 500."""
+"""Hostile query values in the admin's own chat filters: Django's "bad lookup" answer, no 500.
+
+A NUL anywhere in a query string is refused before any view (test_nul_query.py).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,6 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize(
     "value",
     [
-        pytest.param("\x00", id="nul_refused_by_postgresql_json"),
         pytest.param("<script>alert(1)</script>", id="markup"),
         pytest.param("not_a_kind", id="unknown_kind"),
     ],
@@ -27,9 +29,9 @@ def test_an_unknown_error_kind_filter_is_a_bad_lookup(world: World, value: str) 
     "params",
     [
         pytest.param({"error_kind": "auth"}, id="known_kind"),
-        pytest.param({"retryable": "\x00"}, id="retryable_ignores_unknown_values"),
-        pytest.param({"has_error": "\x00"}, id="has_error_ignores_unknown_values"),
-        pytest.param({"q": "a\x00<b>"}, id="search_with_nul_and_markup"),
+        pytest.param({"retryable": "maybe"}, id="retryable_ignores_unknown_values"),
+        pytest.param({"has_error": "<b>"}, id="has_error_ignores_unknown_values"),
+        pytest.param({"q": "a'\"<b>"}, id="search_with_quotes_and_markup"),
     ],
 )
 def test_other_filter_values_list_the_chats(world: World, params: dict[str, str]) -> None:

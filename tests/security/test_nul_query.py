@@ -14,6 +14,8 @@ pytestmark = pytest.mark.django_db
     [
         pytest.param("/admin/chatcore/chat/?status__exact=%00", id="admin_builtin_filter"),
         pytest.param("/admin/chatcore/chat/?q=a%00b", id="admin_search"),
+        pytest.param("/admin/chatcore/chat/?error_kind=%00", id="admin_json_key_filter"),
+        pytest.param("/admin/chatcore/chat/?retryable=%00", id="admin_retryable_filter"),
         pytest.param("/chats/?x=%00", id="page"),
         pytest.param("/api/chats/?x=%00", id="api"),
     ],
