@@ -156,3 +156,36 @@ def test_redis_restart_mid_stream_reconnects_and_reconciles(fake, redis, procs) 
     assert answers == [answer], "the final state in the database is correct"
     # The reconciled page shows the answer exactly once (beside the question).
     assert frames[-1].count(html.escape(answer)) == 2
+
+
+def test_runner_killed_mid_stream_client_sees_a_reset_then_the_full_text_once(fake, procs) -> None:  # type: ignore[no-untyped-def]
+    import signal
+
+    chat, session = _chat(fake, "runner-kill")
+    web = procs.web("web")
+    first = procs.runner("runner-1")
+    answer = " ".join(f"word{i}" for i in range(150))  # ~5 s of streaming
+
+    with _socket(web, chat.pk, session) as socket:
+        socket.recv(timeout=20)
+        status, _ = WebClient(web, session).post_json(
+            f"/api/chats/{chat.pk}/messages/", {"content": answer}
+        )
+        assert status == 202
+        while delta_text(str(socket.recv(timeout=30))) is None:
+            pass  # the first runner is streaming
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        procs.runner("runner-2")  # takes over once the 3 s lease expires
+        frames = _read_until_answer(socket, answer, within=40)
+
+    # The takeover resets the provisional text (a snapshot, then a new attempt);
+    # what streams after the last reset is the whole answer, once.
+    resets = [i for i, f in enumerate(frames) if delta_text(f) is None and "data-transcript" in f]
+    after = frames[resets[-2] + 1 :] if len(resets) > 1 else frames
+    streamed = "".join(text for f in after if (text := delta_text(f)) is not None)
+    assert answer.endswith(streamed) and streamed, "no text doubled after the reset"
+    assert frames[-1].count(html.escape(answer)) == 2, "the answer shown once (beside the question)"
+    assert wait_until(lambda: Chat.objects.get(pk=chat.pk).status == ChatStatus.IDLE, within=10)
+    answers = [m.text for m in ChatMessage.objects.filter(chat=chat, role=MessageRole.ASSISTANT)]
+    assert answers == [answer]
