@@ -1,7 +1,8 @@
 """Load benchmark: N chats streaming at once through one ASGI process, in-memory layer then Redis.
 
     .venv/bin/python bench/load.py [--chats 200] [--seconds 20] [--rate 20]
-                                   [--layer memory|redis|both] [--postgres] [--redis-db 11]
+        [--layer memory|redis|both] [--postgres] [--redis-db 11]
+        [--runner inprocess|chatd] [--spread 1]
 
 What runs, all on 127.0.0.1: the fake provider as its own process
 (``python -m chatcore.fakeprovider``); one Daphne process serving the app with
@@ -10,24 +11,30 @@ temporary SQLite file, or a throwaway PostgreSQL database with ``--postgres``)
 and, for ``redis``, the channel layer in Redis database ``--redis-db`` (its
 ``asgi*`` keys are deleted afterwards; a database that already holds some is
 refused); and the websocket clients in this process, one per chat, as a
-browser would connect them.
+browser would connect them. ``--runner chatd`` moves the runner into one
+``manage.py chatd`` process (the scale-out topology; Redis only), which shows
+what the web process costs on its own.
 
 Every chat's model is ``load-<rate>tps-<seconds>s``, so the fake provider
 streams ``rate * seconds`` tokens at ``rate`` tokens/s, each token stamped with
-the moment it was written (``t17@1732483200.123456 ``). Figures per layer:
+the moment it was written (``t17@1732483200.123456 ``). The N messages are sent
+spread over ``--spread`` seconds. Figures per layer:
 
 * delta latency, p50/p99: provider write → the token's first arrival at a
   websocket client (in a delta, or in a snapshot after a resync), for one chat
-  alone (the baseline) and for N chats at once, and their ratio;
+  alone (the baseline) and for N chats at once, and their ratio; the p99 of
+  each quarter of the answer (the first holds every turn's start);
 * lost and duplicated characters: what the page showed when the turn ended
   (deltas appended, snapshots replacing) against the persisted answer, whose
-  tokens must be exactly 0 … rate*seconds-1;
+  tokens must be exactly 0 … rate*seconds-1; turns not finished in time;
 * RSS per idle connection: the server's RSS with N idle sockets open minus
-  with none, over N; and the server's peak RSS and CPU share during the load.
+  with none, over N; the server's peak RSS;
+* the CPU share of each process during the load, and the server's CPU time
+  per token (what limits it when the machine has cores to spare).
 
 Targets: 0 lost/duplicated; p99 <= 250 ms at 200 chats; <= 200 KB per idle
-connection. Each layer's load is bounded (``seconds`` + 60 s) and everything
-started here is stopped on exit.
+connection. Each layer's load is bounded (``spread + seconds + 60`` s) and
+everything started here is stopped on exit.
 """
 
 from __future__ import annotations
