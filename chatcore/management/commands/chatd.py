@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 import os
 import signal
 from typing import Any
@@ -12,6 +14,8 @@ from prometheus_client import start_http_server
 
 from chatcore.metrics import default_retry_metrics
 from chatcore.runner.service import build_runner
+
+log = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -63,9 +67,18 @@ async def _serve() -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, task.cancel)
+    loop.add_signal_handler(signal.SIGUSR1, _dump_tasks)
     try:
         await task
     except asyncio.CancelledError:
         # Our own shutdown signal: the runner released its leases on the way out.
         if not task.cancelled():
             raise
+
+
+def _dump_tasks() -> None:
+    """SIGUSR1: log where every task of the runner is waiting (for a stuck turn)."""
+    for task in asyncio.all_tasks():
+        stack = io.StringIO()
+        task.print_stack(limit=12, file=stack)
+        log.warning("task %s:\n%s", task.get_name(), stack.getvalue())
