@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import importlib
-import inspect
 
 import pytest
+
+from tests.public_api import assert_all_is_complete
 
 MODULES = [
     "chatui.admin.chats",
@@ -17,17 +18,7 @@ MODULES = [
 
 @pytest.mark.parametrize("name", [*MODULES, "chatui.admin"])
 def test_all_is_complete(name: str) -> None:
-    module = importlib.import_module(name)
-    exported = set(module.__all__)
-    assert all(hasattr(module, attr) for attr in exported)
-    defined_here = {
-        attr
-        for attr, value in vars(module).items()
-        if not attr.startswith("_")
-        and (inspect.isclass(value) or inspect.isfunction(value))
-        and value.__module__ == name
-    }
-    assert defined_here <= exported
+    assert_all_is_complete(name)
 
 
 def test_package_reexports_every_module_name() -> None:

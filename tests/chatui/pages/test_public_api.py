@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-import inspect
-
 import pytest
+
+from tests.public_api import assert_all_is_complete
 
 MODULES = [
     "chatui.consumers",
@@ -18,14 +17,4 @@ MODULES = [
 
 @pytest.mark.parametrize("name", MODULES)
 def test_all_is_complete(name: str) -> None:
-    module = importlib.import_module(name)
-    exported = set(module.__all__)
-    assert all(hasattr(module, attr) for attr in exported)
-    defined_here = {
-        attr
-        for attr, value in vars(module).items()
-        if not attr.startswith("_")
-        and (inspect.isclass(value) or inspect.isfunction(value))
-        and value.__module__ == name
-    }
-    assert defined_here <= exported
+    assert_all_is_complete(name)
