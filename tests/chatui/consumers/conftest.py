@@ -24,15 +24,12 @@ from django.contrib.auth.models import User
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
-from prometheus_client import CollectorRegistry
 
 from chatcore import persistence
 from chatcore.fakeprovider.testing import FakeProviderServer
-from chatcore.metrics import RetryMetrics
 from chatcore.models import Chat, ChatMessage, MessageRole, Provider
-from chatcore.retry import RetryPolicy
-from chatcore.runner import Runner, TurnSettings
 from chatui.gallery.dom import Node, parse_html, select
+from tests.chatcore.runner.conftest import running  # noqa: F401 - one runner helper for both suites
 
 ORIGIN = (b"origin", b"http://localhost")
 
@@ -135,37 +132,6 @@ async def socket(chat_id: int, cookie: bytes | None) -> AsyncIterator[Frames]:
         yield Frames(communicator, [])
     finally:
         await communicator.disconnect()
-
-
-@contextlib.asynccontextmanager
-async def running(
-    layer: Any,
-    *,
-    scenario: list[dict[str, Any]] | None = None,
-    policy: RetryPolicy | None = None,
-    startup_timeout: float = 5.0,
-) -> AsyncIterator[Runner]:
-    """A real runner on ``layer`` until the block ends (its leases are released)."""
-    headers = {"X-Fake-Scenario": json.dumps(scenario)} if scenario else {}
-    runner = Runner(
-        layer,
-        settings=TurnSettings(
-            policy=policy or RetryPolicy(),
-            startup_timeout=startup_timeout,
-            lease_seconds=5.0,
-            extra_headers=headers,
-        ),
-        poll_interval=0.2,
-        metrics=RetryMetrics(CollectorRegistry()),
-    )
-    task = asyncio.create_task(runner.run())
-    await asyncio.wait_for(runner.ready.wait(), 5)
-    try:
-        yield runner
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 def assistant_texts(chat_id: int) -> list[str]:
