@@ -1,16 +1,15 @@
 """Load benchmark: N chats streaming at once through one ASGI process, in-memory layer then Redis.
 
     .venv/bin/python bench/load.py [--chats 200] [--seconds 20] [--rate 20]
-        [--layer memory|redis|both] [--postgres] [--redis-db 11]
+        [--layer memory|redis|both] [--postgres]
         [--runner inprocess|chatd] [--spread 1]
 
 What runs, all on 127.0.0.1: the fake provider as its own process
 (``python -m chatcore.fakeprovider``); one Daphne process serving the app with
 the in-process runner (``CHAT_RUNNER=inprocess``) on a database of its own (a
 temporary SQLite file, or a throwaway PostgreSQL database with ``--postgres``)
-and, for ``redis``, the channel layer in Redis database ``--redis-db`` (its
-``asgi*`` keys are deleted afterwards; a database that already holds some is
-refused); and the websocket clients in this process, one per chat, as a
+and, for ``redis``, the pub/sub channel layer on 127.0.0.1:6379 under a channel
+prefix of the run's own (it stores nothing in Redis); and the websocket clients in this process, one per chat, as a
 browser would connect them. ``--runner chatd`` moves the runner into one
 ``manage.py chatd`` process (the scale-out topology; Redis only), which shows
 what the web process costs on its own.
@@ -69,7 +68,14 @@ DELTA_PREFIX = '<div hx-swap-oob="beforeend:'
 _CONTENT = r"[^>]*>.*?data-message-content>(.*?)</div>"
 _PROVISIONAL = re.compile(r'id="provisional-message"' + _CONTENT, re.S)
 _ANSWER = re.compile(r'id="message-\d+"[^>]*data-role="assistant"' + _CONTENT, re.S)
-_APP_VARIABLES = {"DATABASE_URL", "SQLITE_PATH", "REDIS_URL", "DJANGO_DEBUG", "CHAT_DEMO"}
+_APP_VARIABLES = {
+    "DATABASE_URL",
+    "SQLITE_PATH",
+    "REDIS_URL",
+    "CHANNEL_PREFIX",
+    "DJANGO_DEBUG",
+    "CHAT_DEMO",
+}
 _TARGETS = {"p99_ms": 250.0, "kb_per_connection": 200.0}
 
 
@@ -333,20 +339,10 @@ def _server_env(
 
 
 @contextmanager
-def _redis_database(db: int) -> Iterator[str]:
-    """A Redis database for the layer; the ``asgi*`` keys the run made are deleted after."""
-    import redis
-
-    client = redis.Redis(host="127.0.0.1", port=6379, db=db)
-    if next(client.scan_iter("asgi*", count=1000), None) is not None:
-        raise SystemExit(f"Redis database {db} already holds asgi* keys: pick another --redis-db")
-    try:
-        yield f"redis://127.0.0.1:6379/{db}"
-    finally:
-        keys = list(client.scan_iter("asgi*", count=1000))
-        if keys:
-            client.delete(*keys)
-        client.close()
+def _redis_layer() -> Iterator[str]:
+    """The local Redis; the pub/sub layer keeps nothing there, and the run's database
+    (a fresh file or throwaway database) gives its channels a prefix of their own."""
+    yield "redis://127.0.0.1:6379/0"
 
 
 @contextmanager
@@ -358,7 +354,7 @@ async def measure(layer: str, args: argparse.Namespace, fake: FakeProviderProces
     tokens, model = round(args.rate * args.seconds), f"load-{args.rate:g}tps-{args.seconds:g}s"
     models = [f"load-{args.rate:g}tps-1s", model, *[model] * args.chats]
     chats, session = await asyncio.to_thread(_create_chats, fake.openai_base_url, models)
-    scope = _redis_database(args.redis_db) if layer == "redis" else _no_redis()
+    scope = _redis_layer() if layer == "redis" else _no_redis()
     with scope as redis_url:
         env = _server_env(args.database, redis_url, args.chats, args.runner)
         children = {"server": daphne(env)}
@@ -506,7 +502,6 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=20, help="provider tokens per second (20)")
     parser.add_argument("--layer", choices=["memory", "redis", "both"], default="both")
     parser.add_argument("--postgres", action="store_true", help="a PostgreSQL database, not SQLite")
-    parser.add_argument("--redis-db", type=int, default=11, help="Redis database number (11)")
     parser.add_argument(
         "--runner",
         choices=["inprocess", "chatd"],

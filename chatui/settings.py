@@ -126,32 +126,34 @@ else:
 DATABASES = {"default": _db}
 
 # Channel layer: Redis when REDIS_URL is set, otherwise in-process memory.
+#
+# channels-redis's pub/sub layer: one PUBLISH per event and one subscriber
+# connection per process, which redis-py reconnects and resubscribes after a
+# Redis restart. Delivery is at most once (nothing is queued in Redis for a
+# process that is away); events carry a per-chat sequence number and every page
+# resynchronises from a snapshot when it sees a gap, so a lost event costs a
+# snapshot, never text. The list-based core layer was dropped: it wedged a
+# whole web process after a Redis restart, and it dropped events silently past
+# a per-process capacity (docs/architecture.md, "Channel layer").
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
-                # redis-py 8 reads with a 5 s socket timeout by default, the same
-                # as channels-redis's blocking BZPOPMIN: every idle consumer
-                # then dies with "Timeout reading from" (close 1011) every 5 s.
-                # Read longer than the blocking pop; a dead server still errors.
-                # redis-py 8 caps a pool at 100 connections and then fails at once
-                # (MaxConnectionsError); every concurrent group_send or receive of
-                # the process holds one, so 200 streaming chats broke their pages.
                 "hosts": [
                     {
                         "address": REDIS_URL,
+                        # A Redis that stops answering (not just refusing) is noticed
+                        # by the subscriber's PING within this many seconds.
+                        "health_check_interval": 10,
                         "socket_timeout": 15,
-                        "max_connections": int(
-                            os.environ.get("CHANNEL_REDIS_MAX_CONNECTIONS", "2000")
-                        ),
+                        "socket_connect_timeout": 5,
                     }
                 ],
-                # channels-redis drops silently past capacity; events carry a
-                # per-chat sequence number so clients notice and resynchronise.
-                "capacity": int(os.environ.get("CHANNEL_CAPACITY", "1000")),
-                "expiry": 60,
+                # Servers sharing one Redis but not one database must not see each
+                # other's chats (`chat_<id>` groups, runner wake-ups).
+                "prefix": os.environ.get("CHANNEL_PREFIX", "") or f"calmchat:{_db['NAME']}:",
             },
         }
     }

@@ -27,7 +27,7 @@ from django_htmx.middleware import HtmxDetails
 from chatcore import persistence
 from chatcore.models import ACTIVE_STATUSES, Chat
 from chatcore.runner.control import turns_used_today
-from chatcore.runner.snapshot import database_snapshot
+from chatcore.runner.snapshot import database_snapshot, release_channel
 from chatui import live
 from chatui.forms import NewChatForm
 
@@ -132,11 +132,17 @@ async def _check_channel_layer() -> None:
     layer = get_channel_layer()
     if layer is None:
         raise RuntimeError("no channel layer configured")
-    # The default prefix (see chatcore/runner/snapshot.py): any other one stalls
-    # this process's consumers under channels-redis while the check waits.
+    # A round trip through this process's own subscriber: under Redis it proves
+    # both publishing and the process's delivery path work.
     channel = await layer.new_channel()
-    await layer.send(channel, {"type": "healthz.ping"})
-    message = await layer.receive(channel)
+    try:
+        await layer.send(channel, {"type": "healthz.ping"})
+    except Exception:
+        await release_channel(layer, channel)
+        raise
+    message = await layer.receive(channel)  # a timeout cancels it, which releases it
+    # Probes come every few seconds; each channel would otherwise stay subscribed.
+    await release_channel(layer, channel)
     if message.get("type") != "healthz.ping":
         raise RuntimeError("channel layer returned an unexpected message")
 

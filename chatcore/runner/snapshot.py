@@ -10,6 +10,8 @@ alone when no runner answers in time (it died; its lease will expire).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -17,7 +19,13 @@ from asgiref.sync import sync_to_async
 from chatcore.models import ACTIVE_STATUSES, Chat, ChatMessage
 from chatcore.runner.bounded import bounded
 
-__all__ = ["SNAPSHOT_TIMEOUT", "chat_snapshot", "database_snapshot", "merge_live"]
+__all__ = [
+    "SNAPSHOT_TIMEOUT",
+    "chat_snapshot",
+    "database_snapshot",
+    "merge_live",
+    "release_channel",
+]
 
 SNAPSHOT_TIMEOUT = 1.0
 
@@ -81,16 +89,47 @@ async def chat_snapshot(
     owner = snapshot.pop("lease_owner")
     if not owner or layer is None:
         return snapshot
-    # The default prefix: channels-redis reads a process's channels of one prefix
-    # from one Redis list, with one blocked reader at a time for all prefixes, so
-    # a reply channel of its own prefix would stall the process's consumers.
     try:
         channel = await bounded(layer.new_channel(), wait)
+    except Exception:
+        return snapshot  # the layer is restarting: the database alone
+    try:
         request = {"type": "chatd.snapshot", "chat": chat_id, "reply_channel": channel}
         await bounded(layer.send(owner, request), wait)
+    except Exception:
+        await _release_quietly(layer, channel, wait)
+        return snapshot
+    try:
+        # A receive that times out is cancelled, which releases the channel.
         reply = await bounded(layer.receive(channel), wait)
     except Exception:
         # No runner answered (it died, or the layer is restarting): the
         # database alone; the client resynchronises on the next seq gap.
         return snapshot
+    await _release_quietly(layer, channel, wait)
     return merge_live(snapshot, reply.get("live"))
+
+
+async def _release_quietly(layer: Any, channel: str, wait: float) -> None:
+    with contextlib.suppress(Exception):
+        await bounded(release_channel(layer, channel), wait)
+
+
+async def release_channel(layer: Any, channel: str) -> None:
+    """Let go of a one-off channel from ``new_channel()``.
+
+    The Redis pub/sub layer keeps such a channel subscribed (and its queue in
+    memory) until a receive on it is cancelled; it has no ``delete_channel``.
+    So start a receive and cancel it once it waits: every snapshot would
+    otherwise leave one subscription behind for the life of the process. The
+    in-memory layer drops the channel the same way.
+    """
+    waiter = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.sleep(0)  # the receive runs up to its wait
+    waiter.cancel()
+    try:
+        await waiter
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise  # we were cancelled too, not only the receive

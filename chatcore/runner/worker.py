@@ -101,9 +101,6 @@ class Runner:
         return list(self._turns)
 
     async def run(self) -> None:
-        # The default prefix, like every channel of this process: channels-redis
-        # reads one Redis list per prefix under one lock, so a channel with its
-        # own prefix makes the others wait (see chatcore/runner/snapshot.py).
         self.channel = await self.layer.new_channel()
         await self.layer.group_add(RUNNERS_GROUP, self.channel)
         self._joined_at = time.monotonic()

@@ -81,7 +81,7 @@ def test_database_url_and_redis_url_select_postgres_and_channels_redis() -> None
         },
         "[settings.DATABASES['default']['ENGINE'], settings.DATABASES['default']['HOST'], "
         "settings.DATABASES['default']['PORT'], settings.DATABASES['default']['NAME'], "
-        "settings.CHANNEL_LAYERS['default']['BACKEND'], settings.CHANNEL_LAYERS['default']['CONFIG']['hosts']]",
+        "settings.CHANNEL_LAYERS['default']['BACKEND'], settings.CHANNEL_LAYERS['default']['CONFIG']]",
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == [
@@ -89,14 +89,19 @@ def test_database_url_and_redis_url_select_postgres_and_channels_redis() -> None
         "db.invalid",
         5433,
         "chats",
-        "channels_redis.core.RedisChannelLayer",
-        [
-            {
-                "address": "redis://cache.invalid:6380/2",
-                "socket_timeout": 15,
-                "max_connections": 2000,
-            }
-        ],
+        "channels_redis.pubsub.RedisPubSubChannelLayer",
+        {
+            "hosts": [
+                {
+                    "address": "redis://cache.invalid:6380/2",
+                    "health_check_interval": 10,
+                    "socket_timeout": 15,
+                    "socket_connect_timeout": 5,
+                }
+            ],
+            # Servers sharing a Redis keep apart by database.
+            "prefix": "calmchat:chats:",
+        },
     ]
 
 
@@ -155,14 +160,17 @@ async def test_websocket_from_a_foreign_origin_is_refused() -> None:
 
 @pytest.mark.redis
 async def test_channels_redis_round_trip(redis_url: str) -> None:
-    from channels_redis.core import RedisChannelLayer
+    from channels_redis.pubsub import RedisPubSubChannelLayer
 
-    # Its own prefix, and no flush: the Redis may be shared with running servers.
-    layer = RedisChannelLayer(hosts=[redis_url], prefix="calmchat-test-foundation")
+    # Its own prefix: the Redis may be shared with running servers.
+    layer = RedisPubSubChannelLayer(hosts=[redis_url], prefix="calmchat-test-foundation:")
     channel = await layer.new_channel()
+    await layer.group_add("probes", channel)
     await layer.send(channel, {"type": "probe", "n": 1})
     assert await layer.receive(channel) == {"type": "probe", "n": 1}
-    await layer.close_pools()
+    await layer.group_send("probes", {"type": "probe", "n": 2})
+    assert await layer.receive(channel) == {"type": "probe", "n": 2}
+    await layer.flush()
 
 
 @pytest.mark.postgres

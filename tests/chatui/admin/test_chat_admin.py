@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.contrib.auth.models import Permission
 from django.test import Client
@@ -301,13 +301,19 @@ def test_unknown_chat_is_404(staff_client: Client) -> None:
 
 def test_requeue_wakes_the_runners(staff_client: Client, dataset: dict[str, Chat]) -> None:
     layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(RUNNERS_GROUP, channel)
-    try:
-        chat = dataset["auth"]
-        add_message(chat, MessageRole.USER, "please answer")
-        staff_client.post(reverse("admin:chatcore_chat_requeue", args=[chat.pk]))
-        message = async_to_sync(asyncio.wait_for)(layer.receive(channel), 5)
-        assert message == {"type": "chatd.wake"}
-    finally:
-        async_to_sync(layer.group_discard)(RUNNERS_GROUP, channel)
+    chat = dataset["auth"]
+    add_message(chat, MessageRole.USER, "please answer")
+
+    async def wake_seen_by_a_runner() -> dict[str, Any]:
+        # One event loop throughout: a channel belongs to the loop that made it.
+        channel = await layer.new_channel()
+        await layer.group_add(RUNNERS_GROUP, channel)
+        try:
+            await sync_to_async(staff_client.post)(
+                reverse("admin:chatcore_chat_requeue", args=[chat.pk])
+            )
+            return dict(await asyncio.wait_for(layer.receive(channel), 5))
+        finally:
+            await layer.group_discard(RUNNERS_GROUP, channel)
+
+    assert async_to_sync(wake_seen_by_a_runner)() == {"type": "chatd.wake"}
