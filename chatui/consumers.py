@@ -197,9 +197,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _watch(self) -> None:
         """Ask this consumer to check on a silent turn now and then (``chat_watch``).
 
-        A dropped *last* event leaves no seq gap to notice, and a restarted Redis
-        forgets group memberships; going through our own channel keeps the check
-        in order with the events.
+        A dropped *last* event leaves no seq gap to notice (Redis pub/sub loses
+        whatever is published while a process reconnects); going through our own
+        channel keeps the check in order with the events.
         """
         while True:
             await asyncio.sleep(WATCH_INTERVAL)

@@ -115,6 +115,11 @@ else:
     _db = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+        # Keep connections: Channels closes "old" ones around every database
+        # call, and with 0 that meant a new SQLite connection (and its PRAGMAs)
+        # per call: an eighth of the web process's CPU under load.
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
         # The web process and the in-process runner both write: wait for locks
         # instead of failing, and let readers run beside the writer.
         "OPTIONS": {
@@ -158,7 +163,7 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "chatui.layers.ThrottledInMemoryChannelLayer"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -69,7 +69,7 @@ def test_defaults_are_sqlite_in_the_project_and_in_memory_layer() -> None:
     assert debug is False
     assert engine == "django.db.backends.sqlite3"
     assert name == str(ROOT / "db.sqlite3")
-    assert layer == "channels.layers.InMemoryChannelLayer"
+    assert layer == "chatui.layers.ThrottledInMemoryChannelLayer"
 
 
 def test_database_url_and_redis_url_select_postgres_and_channels_redis() -> None:

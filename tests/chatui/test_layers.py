@@ -1,0 +1,45 @@
+"""The embedded default's in-memory channel layer: Channels' own, with its expiry sweep batched."""
+
+from __future__ import annotations
+
+import asyncio
+
+from channels.layers import InMemoryChannelLayer
+
+from chatui.layers import ThrottledInMemoryChannelLayer
+
+
+async def test_it_delivers_like_channels_in_memory_layer() -> None:
+    layer = ThrottledInMemoryChannelLayer()
+    assert isinstance(layer, InMemoryChannelLayer)
+    viewers = [await layer.new_channel() for _ in range(3)]
+    for viewer in viewers:
+        await layer.group_add("chat_1", viewer)
+    await layer.group_send("chat_1", {"type": "chat.event", "seq": 1})
+    await layer.send(viewers[0], {"type": "chat.watch"})
+    assert [await layer.receive(v) for v in viewers] == [{"type": "chat.event", "seq": 1}] * 3
+    assert await layer.receive(viewers[0]) == {"type": "chat.watch"}
+
+
+async def test_expired_messages_and_their_channels_are_still_swept() -> None:
+    layer = ThrottledInMemoryChannelLayer(expiry=0.05, clean_interval=0.05)
+    dead, alive = await layer.new_channel(), await layer.new_channel()
+    await layer.group_add("chat_1", dead)
+    await layer.group_add("chat_1", alive)
+    await layer.send(dead, {"type": "never.read"})
+    await asyncio.sleep(0.15)
+    # Any call sweeps once the interval is over: the dead channel's message has
+    # expired, so it leaves its groups, and group events reach the living only.
+    await layer.group_send("chat_1", {"type": "chat.event"})
+    assert dead not in layer.channels
+    assert dead not in layer.groups["chat_1"]
+    assert await layer.receive(alive) == {"type": "chat.event"}
+
+
+async def test_the_sweep_waits_for_its_interval() -> None:
+    layer = ThrottledInMemoryChannelLayer(expiry=0.01, clean_interval=60)
+    first, second = await layer.new_channel(), await layer.new_channel()
+    await layer.send(first, {"type": "one"})  # sweeps (the first call), then queues
+    await asyncio.sleep(0.05)
+    await layer.send(second, {"type": "two"})  # no sweep: the interval is not over
+    assert first in layer.channels, "swept before its interval"
