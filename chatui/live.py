@@ -20,6 +20,7 @@ from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from chatcore.models import ACTIVE_STATUSES
@@ -45,6 +46,8 @@ PROVISIONAL_ID = "provisional-message"
 USAGE_URL = "/usage/"
 # Deltas are appended to the provisional message's text element (escaped by the template).
 _DELTA_TARGET = f"#{PROVISIONAL_ID} [data-message-content]"
+# format_html escapes the text; the fixed target is escaped here once.
+_DELTA_HTML = f'<div hx-swap-oob="beforeend:{escape(_DELTA_TARGET)}">{{}}</div>'
 
 
 class Part(enum.Enum):
@@ -201,7 +204,11 @@ def render_controls(view: ChatView) -> SafeString:
 
 
 def render_delta(text: str) -> SafeString:
-    return render_to_string("chats/_delta.html", {"text": text, "target": _DELTA_TARGET})
+    """One delta, appended out of band to the provisional text; the text is escaped.
+
+    Formatted, not a template: it runs once per frame of every streaming chat,
+    and a template render was a tenth of its cost."""
+    return format_html(_DELTA_HTML, text)
 
 
 def render_notice(code: str = "", **params: Any) -> SafeString:

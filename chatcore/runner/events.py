@@ -2,8 +2,13 @@
 
 Every event goes to the chat's Channels group as one message
 ``{"type": "chat.event", "chat", "seq", "event", "attempt", "data"}``. Deltas
-are coalesced: text is sent at most once per ``frame_interval`` (default
-50 ms, so at most ~20 frames a second per chat) without losing a character.
+are coalesced: text is sent at most once per ``frame_interval`` without
+losing a character. A runner paces its chats with ``frame_interval_for``: 50 ms
+(about 20 frames a second per chat) until it streams more than
+``FRAME_BUDGET / 20`` chats at once, then longer, so that every process on the
+way (the runner, the layer, each web process) handles about ``FRAME_BUDGET``
+frames a second however many chats stream; text then arrives in fewer, larger
+frames instead of later and later.
 The publisher also keeps what a snapshot needs (the provisional text
 published so far, the phase, an in-progress retry), because channel layers
 drop messages silently and clients resynchronise from it.
@@ -20,11 +25,28 @@ from typing import Any, Protocol
 
 from chatcore.runner.bounded import bounded
 
-__all__ = ["ChannelLayer", "ChatEvents", "LiveState", "chat_group"]
+__all__ = [
+    "FRAME_BUDGET",
+    "ChannelLayer",
+    "ChatEvents",
+    "LiveState",
+    "chat_group",
+    "frame_interval_for",
+]
 
 log = logging.getLogger(__name__)
 
 _SEND_TIMEOUT = 2.0
+
+# Delta frames a second that one runner aims to publish, all its chats together.
+FRAME_BUDGET = 2000
+MIN_FRAME_INTERVAL = 0.05
+MAX_FRAME_INTERVAL = 0.25
+
+
+def frame_interval_for(streaming_chats: int) -> float:
+    """Seconds between one chat's frames when a runner streams ``streaming_chats`` at once."""
+    return min(MAX_FRAME_INTERVAL, max(MIN_FRAME_INTERVAL, streaming_chats / FRAME_BUDGET))
 
 
 class ChannelLayer(Protocol):
@@ -67,7 +89,7 @@ class ChatEvents:
         chat_id: int,
         *,
         seq: int,
-        frame_interval: float = 0.05,
+        frame_interval: float | Callable[[], float] = MIN_FRAME_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._layer = layer
@@ -102,7 +124,8 @@ class ChatEvents:
             return
         self._pending.append(text)
         if self._timer is None:
-            wait = max(0.0, self._last_frame + self._interval - self._clock())
+            interval = self._interval() if callable(self._interval) else self._interval
+            wait = max(0.0, self._last_frame + interval - self._clock())
             self._timer = asyncio.create_task(self._flush_after(wait))
 
     async def flush(self) -> None:

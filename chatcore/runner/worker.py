@@ -28,7 +28,7 @@ from chatcore.errors import classify
 from chatcore.metrics import RetryMetrics, default_retry_metrics
 from chatcore.providers import Adapter, build_adapter
 from chatcore.runner import store
-from chatcore.runner.events import ChatEvents
+from chatcore.runner.events import ChatEvents, frame_interval_for
 from chatcore.runner.turn import RetryWait, TurnSettings, execute_turn
 
 __all__ = ["RUNNERS_GROUP", "Runner"]
@@ -100,6 +100,9 @@ class Runner:
     def active_chats(self) -> list[int]:
         return list(self._turns)
 
+    def _frame_interval(self) -> float:
+        return frame_interval_for(len(self._turns))
+
     async def run(self) -> None:
         self.channel = await self.layer.new_channel()
         await self.layer.group_add(RUNNERS_GROUP, self.channel)
@@ -170,7 +173,9 @@ class Runner:
         renewer: asyncio.Task[None] | None = None
         try:
             ctx = await self._db(store.load_turn, chat_id)
-            turn.events = ChatEvents(self.layer, chat_id, seq=ctx.seq)
+            turn.events = ChatEvents(
+                self.layer, chat_id, seq=ctx.seq, frame_interval=self._frame_interval
+            )
             renewer = asyncio.create_task(self._renew(chat_id, turn))
             await execute_turn(
                 ctx,
