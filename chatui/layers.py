@@ -8,13 +8,20 @@ streaming chats it was the largest single cost in the web process
 (``bench/load.py``). Here the walk runs at most once per ``clean_interval``
 (1 s): messages and group memberships still expire, at most that much later
 than their ``expiry`` / ``group_expiry`` (60 s and a day by default).
+
+``group_send`` also puts the message on each member's queue in turn instead
+of starting one task per member and gathering them: a send to an in-memory
+queue never waits, so the tasks only cost time (an eighth of the web
+process's CPU with 200 chats streaming).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
+from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer
 
 __all__ = ["ThrottledInMemoryChannelLayer"]
@@ -34,3 +41,11 @@ class ThrottledInMemoryChannelLayer(InMemoryChannelLayer):
             return
         self._next_clean = now + self.clean_interval
         super()._clean_expired()
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        assert isinstance(message, dict), "Message is not a dict"
+        self.require_valid_group_name(group)
+        self._clean_expired()
+        for channel in list(self.groups.get(group, ())):
+            with contextlib.suppress(ChannelFull):  # as Channels' layer: a full member misses it
+                await self.send(channel, message)

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from channels.layers import InMemoryChannelLayer
+
 from chatcore.runner.bounded import bounded
 
 __all__ = [
@@ -93,6 +95,9 @@ class ChatEvents:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._layer = layer
+        # An in-process layer has no server to hang on: no time bound (and no
+        # task per frame) needed.
+        self._direct = isinstance(layer, InMemoryChannelLayer)
         self._chat_id = chat_id
         self._group = chat_group(chat_id)
         self._interval = frame_interval
@@ -202,8 +207,11 @@ class ChatEvents:
             "data": data,
         }
         try:
-            # A layer whose server vanished mid-call can hang instead of failing.
-            await bounded(self._layer.group_send(self._group, message), _SEND_TIMEOUT)
+            if self._direct:
+                await self._layer.group_send(self._group, message)
+            else:
+                # A layer whose server vanished mid-call can hang instead of failing.
+                await bounded(self._layer.group_send(self._group, message), _SEND_TIMEOUT)
         except Exception:
             # The channel layer is down (Redis restarting). Events are best-effort:
             # the turn goes on and is persisted; clients see the seq gap, or

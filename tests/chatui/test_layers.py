@@ -43,3 +43,27 @@ async def test_the_sweep_waits_for_its_interval() -> None:
     await asyncio.sleep(0.05)
     await layer.send(second, {"type": "two"})  # no sweep: the interval is not over
     assert first in layer.channels, "swept before its interval"
+
+
+async def test_a_full_member_misses_a_group_message_and_the_others_get_it() -> None:
+    layer = ThrottledInMemoryChannelLayer(capacity=1)
+    full, free = await layer.new_channel(), await layer.new_channel()
+    await layer.group_add("chat_1", full)
+    await layer.group_add("chat_1", free)
+    await layer.send(full, {"type": "first"})
+    await layer.group_send("chat_1", {"type": "chat.event"})
+    assert await layer.receive(full) == {"type": "first"}
+    assert await layer.receive(free) == {"type": "chat.event"}
+    await layer.group_send("chat_1", {"type": "chat.event", "n": 2})
+    assert await layer.receive(full) == {"type": "chat.event", "n": 2}
+
+
+async def test_members_get_copies() -> None:
+    layer = ThrottledInMemoryChannelLayer()
+    one, two = await layer.new_channel(), await layer.new_channel()
+    await layer.group_add("chat_1", one)
+    await layer.group_add("chat_1", two)
+    await layer.group_send("chat_1", {"type": "chat.event", "data": {"text": "hi"}})
+    first = await layer.receive(one)
+    first["data"]["text"] = "changed"
+    assert (await layer.receive(two))["data"] == {"text": "hi"}
