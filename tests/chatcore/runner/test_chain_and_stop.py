@@ -97,3 +97,32 @@ async def test_stop_before_any_runner_claims_dequeues_the_turn(fresh_fake, layer
     await db(Chat.objects.filter(pk=chat.pk).update)(status=ChatStatus.PENDING)
     assert await db(control.request_stop)(chat) == ""
     assert (await db(Chat.objects.get)(pk=chat.pk)).status == ChatStatus.IDLE
+
+
+async def test_a_stop_whose_message_was_lost_is_seen_at_the_next_lease_renewal(
+    fresh_fake, layer
+) -> None:
+    provider = await db(make_provider)(fresh_fake)
+    chat = await db(make_chat)(provider, "scripted")
+    script = [{"kind": "rate_limit", "retry_after": 30}, {"kind": "ok"}]
+    # Renewals every 0.3 s; the chatd.stop message is never sent (a dropped event).
+    async with (
+        Subscriber(layer, chat.pk) as viewer,
+        running(layer, scenario=script, lease_seconds=0.9),
+    ):
+        await db(queue_turn)(chat)
+        await viewer.until("retry")
+        assert await db(control.request_stop)(chat)
+        events = await viewer.until("status", within=5)
+        while events[-1]["data"].get("phase") != "idle":
+            events = await viewer.until("status", within=5)
+        for _ in range(100):
+            stopped = await db(Chat.objects.get)(pk=chat.pk)
+            if stopped.status == ChatStatus.IDLE:
+                break
+            await asyncio.sleep(0.02)
+
+    assert stopped.status == ChatStatus.IDLE and stopped.lease_owner == ""
+    assert stopped.last_error is None
+    assistant = await db(ChatMessage.objects.filter(chat=chat, role=MessageRole.ASSISTANT).count)()
+    assert assistant == 0
