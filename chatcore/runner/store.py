@@ -162,8 +162,10 @@ def renew(chat_id: int, owner: str, *, lease_seconds: float, seq: int) -> str:
     """
     now = timezone.now()
     # One query when nothing changed (every chat renews every few seconds).
-    if _ours(chat_id, owner).filter(stop_requested=False).update(
-        lease_expires_at=now + timedelta(seconds=lease_seconds), event_seq=seq
+    if (
+        _ours(chat_id, owner)
+        .filter(stop_requested=False)
+        .update(lease_expires_at=now + timedelta(seconds=lease_seconds), event_seq=seq)
     ):
         return "held"
     row = Chat.objects.filter(pk=chat_id).values("lease_owner", "stop_requested").first()
