@@ -2,17 +2,18 @@
 
     .venv/bin/python bench/load.py [--chats 200] [--seconds 20] [--rate 20]
         [--layer memory|redis|both] [--postgres]
-        [--runner inprocess|chatd] [--spread 1]
+        [--runner inprocess|chatd] [--runners 1] [--spread 1]
 
 What runs, all on 127.0.0.1: the fake provider as its own process
 (``python -m chatcore.fakeprovider``); one Daphne process serving the app with
 the in-process runner (``CHAT_RUNNER=inprocess``) on a database of its own (a
 temporary SQLite file, or a throwaway PostgreSQL database with ``--postgres``)
-and, for ``redis``, the pub/sub channel layer on 127.0.0.1:6379 under a channel
-prefix of the run's own (it stores nothing in Redis); and the websocket clients in this process, one per chat, as a
-browser would connect them. ``--runner chatd`` moves the runner into one
-``manage.py chatd`` process (the scale-out topology; Redis only), which shows
-what the web process costs on its own.
+and, for ``redis``, the pub/sub channel layer on 127.0.0.1:6379 under a
+channel prefix of the run's own (it stores nothing in Redis); and the
+websocket clients in this process, one per chat, as a browser would connect
+them. ``--runner chatd`` moves the runner into ``--runners`` ``manage.py
+chatd`` processes (the scale-out topology; Redis only), which shows what the
+web process costs on its own.
 
 Every chat's model is ``load-<rate>tps-<seconds>s``, so the fake provider
 streams ``rate * seconds`` tokens at ``rate`` tokens/s, each token stamped with
@@ -359,7 +360,8 @@ async def measure(layer: str, args: argparse.Namespace, fake: FakeProviderProces
         env = _server_env(args.database, redis_url, args.chats, args.runner)
         children = {"server": daphne(env)}
         if args.runner == "chatd":
-            children["runner"] = chatd(env)
+            for n in range(1, args.runners + 1):
+                children["runner" if args.runners == 1 else f"runner-{n}"] = chatd(env)
         server = children["server"]
         try:
             port = server.port
@@ -485,7 +487,7 @@ def main(args: argparse.Namespace) -> None:
         print(
             f"{args.chats} chats x {round(args.rate * args.seconds)} tokens at {args.rate:g}/s,"
             f" sends spread over {args.spread:g} s, one Daphne process,"
-            f" runner {'in-process' if args.runner == 'inprocess' else 'in a chatd process'},"
+            f" runner {'in-process' if args.runner == 'inprocess' else f'in {args.runners} chatd'},"
             f" {engine};"
             f" {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}"
         )
@@ -506,8 +508,11 @@ if __name__ == "__main__":
         "--runner",
         choices=["inprocess", "chatd"],
         default="inprocess",
-        help="the runner inside the web process (default), or one `manage.py chatd` process"
+        help="the runner inside the web process (default), or `manage.py chatd` processes"
         " (scale-out topology; --layer redis)",
+    )
+    parser.add_argument(
+        "--runners", type=int, default=1, help="how many chatd processes with --runner chatd (1)"
     )
     parser.add_argument(
         "--spread",
