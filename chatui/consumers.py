@@ -203,6 +203,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """
         while True:
             await asyncio.sleep(WATCH_INTERVAL)
+            view = self.view
+            if view is None or not view.active:
+                continue  # an idle page: nothing can go missing
+            if time.monotonic() - self._last_event < WATCH_INTERVAL:
+                continue  # events are arriving
             try:
                 await self.channel_layer.send(self.channel_name, {"type": "chat.watch"})
             except Exception:  # the layer is down; the socket closes with it
@@ -228,8 +233,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # to the process's one sync thread per message. Deltas (20 a second per
         # chat) touch no database, and queued behind each other in that thread
         # they made every page's text seconds late; a gap's resync closes them.
-        if message.get("type") == "chat.event" and message.get("event") == "delta":
+        kind = message.get("type")
+        if kind == "chat.event" and message.get("event") == "delta":
             await self.chat_event(message)
+        elif kind == "chat.watch":
+            await self.chat_watch(message)  # a resync closes stale connections itself
         else:
             await super().dispatch(message)
 

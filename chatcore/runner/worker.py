@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -223,8 +224,12 @@ class Runner:
 
     async def _renew(self, chat_id: int, turn: _Turn) -> None:
         interval = self.settings.lease_seconds / 3
+        # The first renewal somewhere in the second half of an interval: turns
+        # claimed together (a burst of sends) then do not all renew together.
+        delay = interval * random.uniform(0.5, 1.0)
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(delay)
+            delay = interval
             seq = turn.events.seq if turn.events is not None else 0
             try:
                 state = await self._db(
