@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import User
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.sync.client import ClientConnection, connect
 
 from chatcore import persistence
@@ -134,6 +134,13 @@ def test_redis_restart_mid_stream_reconnects_and_reconciles(fake, redis, procs) 
         except ConnectionClosed:
             raise AssertionError(procs.log("web")[-3000:]) from None
         redis.kill()
+        # A page that (re)connects while Redis is down is turned away; htmx
+        # tries again with its backoff.
+        with (
+            pytest.raises((ConnectionClosed, InvalidHandshake)),
+            _socket(web, chat.pk, session) as refused,
+        ):
+            refused.recv(timeout=20)
         redis.start()  # same port, empty: every subscription is gone
         # The open page stays open: both processes resubscribe, the events
         # published meanwhile are lost, and the page's sequence gap (or its
@@ -153,6 +160,12 @@ def test_redis_restart_mid_stream_reconnects_and_reconciles(fake, redis, procs) 
     assert answers == [answer], "the final state in the database is correct"
     # The reconciled page shows the answer exactly once (beside the question).
     assert frames[-1].count(html.escape(answer)) == 2
+    # Events were lost while Redis was away: the page took a snapshot before the end.
+    transcripts = [f for f in frames if delta_text(f) is None and "data-transcript" in f]
+    assert len(transcripts) >= 2, "a resync from a snapshot, then the final transcript"
+    # A page that connects now gets the answer from its first snapshot.
+    with _socket(web, chat.pk, session) as again:
+        assert str(again.recv(timeout=20)).count(html.escape(answer)) == 2
 
 
 def test_runner_killed_mid_stream_client_sees_a_reset_then_the_full_text_once(fake, procs) -> None:  # type: ignore[no-untyped-def]
