@@ -1,8 +1,10 @@
 """ASGI entry point: HTTP through Django, websockets through Channels.
 
-In the embedded default it also starts the in-process chat runner on the
-server's event loop with the first connection (Daphne has no lifespan
-events), and mounts the fake provider at ``/fake/`` for the demo.
+In the embedded default it also runs the in-process chat runner on the
+server's event loop, from the first connection (Daphne has no lifespan
+events) or from lifespan startup (uvicorn), and stops it when the server stops
+so that its turns are handed back at once; and it mounts the fake provider at
+``/fake/`` for the demo.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
-from chatcore.runner.service import ensure_inprocess_runner  # noqa: E402
+from chatcore.runner.service import ensure_inprocess_runner, stop_inprocess_runner  # noqa: E402
 from chatui.routing import websocket_urlpatterns  # noqa: E402
 
 FAKE_MOUNT = "/fake"
@@ -61,6 +63,23 @@ _router = ProtocolTypeRouter(
 
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+        return
     if scope["type"] in ("http", "websocket"):
         ensure_inprocess_runner()
     await _router(scope, receive, send)
+
+
+async def _lifespan(receive: Any, send: Any) -> None:
+    """ASGI lifespan, for servers that send it (uvicorn, hypercorn): the in-process
+    runner starts with the server and hands its turns back when it stops."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            ensure_inprocess_runner()
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await stop_inprocess_runner()
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -9,7 +9,9 @@ run the turns), ``CHAT_LEASE_SECONDS``, ``CHAT_STARTUP_TIMEOUT``,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sys
 
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -18,11 +20,19 @@ from chatcore.retry import RetryPolicy
 from chatcore.runner.turn import TurnSettings
 from chatcore.runner.worker import Runner
 
-__all__ = ["build_runner", "ensure_inprocess_runner", "inprocess_runner"]
+__all__ = [
+    "build_runner",
+    "ensure_inprocess_runner",
+    "inprocess_runner",
+    "stop_inprocess_runner",
+]
 
 log = logging.getLogger(__name__)
 
 _inprocess: dict[str, object] = {}
+
+# How long a stopping server waits for the runner to hand its turns back.
+SHUTDOWN_TIMEOUT = 5.0
 
 
 def build_runner() -> Runner:
@@ -47,15 +57,48 @@ def inprocess_runner() -> Runner | None:
 
 
 def ensure_inprocess_runner() -> None:
-    """Start the embedded runner on the server's event loop, once (Daphne has no lifespan)."""
-    if settings.CHAT_RUNNER != "inprocess" or "task" in _inprocess:
+    """Start the embedded runner on the server's event loop, once: on the first
+    request under Daphne (it has no lifespan events), at startup under a server
+    that sends them (uvicorn)."""
+    if settings.CHAT_RUNNER != "inprocess" or "task" in _inprocess or "stopped" in _inprocess:
         return
     runner = build_runner()
     task = asyncio.get_running_loop().create_task(runner.run(), name="chatd-inprocess")
     _inprocess["runner"] = runner
     _inprocess["task"] = task
     task.add_done_callback(_report_exit)
+    _stop_with_twisted()
     log.info("in-process runner starting")
+
+
+async def stop_inprocess_runner() -> None:
+    """Stop the embedded runner: its turns go back to the queue with their leases
+    released, so the next server (or another process) resumes them at once
+    instead of after the lease expires."""
+    _inprocess["stopped"] = True  # a request that comes in meanwhile starts no other
+    task = _inprocess.get("task")
+    if not isinstance(task, asyncio.Task) or task.done():
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+        await asyncio.wait_for(asyncio.shield(task), SHUTDOWN_TIMEOUT)
+    log.info("in-process runner stopped")
+
+
+def _stop_with_twisted() -> None:
+    # Daphne sends no lifespan events, but runs on Twisted's asyncio reactor:
+    # stop the runner before that reactor stops (SIGTERM, SIGINT).
+    reactor = sys.modules.get("twisted.internet.reactor")
+    if reactor is None or _inprocess.get("twisted_trigger"):
+        return
+    from twisted.internet.defer import Deferred
+
+    def before_shutdown() -> Deferred[None]:
+        return Deferred.fromFuture(asyncio.ensure_future(stop_inprocess_runner()))
+
+    _inprocess["twisted_trigger"] = reactor.addSystemEventTrigger(
+        "before", "shutdown", before_shutdown
+    )
 
 
 def _report_exit(task: asyncio.Task[None]) -> None:

@@ -18,7 +18,7 @@ from chatcore import persistence
 from chatcore.fakeprovider import split_tokens
 from chatcore.fakeprovider.testing import FakeProviderServer
 from chatcore.models import Chat, ChatMessage, ChatStatus, MessageRole, Provider, text_parts
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, wait_for_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -176,3 +176,50 @@ def test_chatd_exports_its_retry_and_error_metrics(fake, tmp_path) -> None:  # t
         _stop(runner)
     line = 'chatd_stream_errors_total{kind="auth",model="demo-auth",provider="fake"} 1.0'
     assert line in text, text[-2000:]
+
+
+def _server(tmp_path, argv: list[str], port: int) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
+    env = _runner_env()
+    env.update(CHAT_RUNNER="inprocess", CHAT_LEASE_SECONDS="60")  # only a release frees it
+    with (tmp_path / "server.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", *argv, "--port", str(port), "chatui.asgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    wait_for_port(port, proc=proc)
+    return proc
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param(["daphne", "-b", "127.0.0.1"], id="daphne"),
+        pytest.param(["uvicorn", "--host", "127.0.0.1", "--lifespan", "on"], id="uvicorn"),
+    ],
+)
+def test_a_stopping_server_hands_its_in_process_turns_back(fake, tmp_path, argv) -> None:  # type: ignore[no-untyped-def]
+    user = User.objects.create_user("stopper")
+    chat = persistence.create_chat(owner=user, provider=_provider(fake), model="demo-echo")
+    _queue(chat, " ".join(f"word{i}" for i in range(600)))  # ~20 s of streaming
+    port = free_port()
+    server = _server(tmp_path, argv, port)
+    try:
+        if argv[0] == "daphne":  # no lifespan: the runner starts with the first request
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10).close()
+        assert _wait(
+            lambda: Chat.objects.get(pk=chat.pk).status == ChatStatus.RUNNING, within=20
+        ), (tmp_path / "server.log").read_text()
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)
+    finally:
+        _stop(server)
+
+    # The 60 s lease was released, not left to expire: another runner can resume now.
+    handed_back = Chat.objects.get(pk=chat.pk)
+    log = (tmp_path / "server.log").read_text()
+    assert handed_back.lease_owner == "", log
+    assert handed_back.status == ChatStatus.PENDING, log
+    assert not ChatMessage.objects.filter(chat=chat, role=MessageRole.ASSISTANT).exists()
