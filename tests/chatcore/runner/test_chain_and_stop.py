@@ -73,17 +73,26 @@ async def test_stop_during_a_30_second_retry_wait_ends_within_a_second(fresh_fak
         owner = await db(control.request_stop)(chat)
         assert owner
         await layer.send(owner, {"type": "chatd.stop", "chat": chat.pk})
-        events = await viewer.until("status", within=5)
-        while events[-1]["data"].get("phase") != "idle":
-            events = await viewer.until("status", within=5)
-        for _ in range(50):
-            stopped = await db(Chat.objects.get)(pk=chat.pk)
-            if stopped.status == ChatStatus.IDLE:
-                break
-            await asyncio.sleep(0.02)
+        await _until_stopped(viewer, chat)
         elapsed = time.monotonic() - started
 
     assert elapsed < 1.0
+    await _assert_stopped_cleanly(chat)
+
+
+async def _until_stopped(viewer: Subscriber, chat: Chat) -> None:
+    """The `idle` status event, then the chat's row back to idle."""
+    events = await viewer.until("status", within=5)
+    while events[-1]["data"].get("phase") != "idle":
+        events = await viewer.until("status", within=5)
+    for _ in range(100):
+        if (await db(Chat.objects.get)(pk=chat.pk)).status == ChatStatus.IDLE:
+            return
+        await asyncio.sleep(0.02)
+
+
+async def _assert_stopped_cleanly(chat: Chat) -> None:
+    stopped = await db(Chat.objects.get)(pk=chat.pk)
     assert stopped.status == ChatStatus.IDLE and stopped.lease_owner == ""
     assert stopped.last_error is None
     assistant = await db(ChatMessage.objects.filter(chat=chat, role=MessageRole.ASSISTANT).count)()
@@ -113,16 +122,6 @@ async def test_a_stop_whose_message_was_lost_is_seen_at_the_next_lease_renewal(
         await db(queue_turn)(chat)
         await viewer.until("retry")
         assert await db(control.request_stop)(chat)
-        events = await viewer.until("status", within=5)
-        while events[-1]["data"].get("phase") != "idle":
-            events = await viewer.until("status", within=5)
-        for _ in range(100):
-            stopped = await db(Chat.objects.get)(pk=chat.pk)
-            if stopped.status == ChatStatus.IDLE:
-                break
-            await asyncio.sleep(0.02)
+        await _until_stopped(viewer, chat)
 
-    assert stopped.status == ChatStatus.IDLE and stopped.lease_owner == ""
-    assert stopped.last_error is None
-    assistant = await db(ChatMessage.objects.filter(chat=chat, role=MessageRole.ASSISTANT).count)()
-    assert assistant == 0
+    await _assert_stopped_cleanly(chat)
