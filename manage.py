@@ -17,6 +17,9 @@ def main() -> None:
         # A short startup window, so `demo-slow-start` (first chunk after 8 s)
         # shows the startup timeout and its retry within seconds.
         os.environ.setdefault("CHAT_STARTUP_TIMEOUT", "5")
+    from chatui.eventloop import install
+
+    install()  # uvloop for runserver/demo (Daphne) and chatd, before any loop exists
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -206,9 +206,11 @@ class Child:
 
 
 def daphne(env: dict[str, str]) -> Child:
-    """The app in one Daphne process (an in-process runner starts with its first socket)."""
+    """The app in one Daphne process (an in-process runner starts with its first socket),
+    started as production starts it: ``python -m chatui.server`` (uvloop unless
+    ``CHAT_EVENT_LOOP=asyncio`` is set)."""
     port = free_port()
-    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
+    command = [sys.executable, "-m", "chatui.server", "-b", "127.0.0.1", "-p", str(port)]
     return Child([*command, "chatui.asgi:application"], env, port=port)
 
 

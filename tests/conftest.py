@@ -165,7 +165,7 @@ class LiveServer:
                 [
                     sys.executable,
                     "-m",
-                    "daphne",
+                    "chatui.server",  # Daphne, as production runs it
                     "-b",
                     "127.0.0.1",
                     "-p",

@@ -196,7 +196,7 @@ def _server(tmp_path, argv: list[str], port: int) -> subprocess.Popen[bytes]:  #
 @pytest.mark.parametrize(
     "argv",
     [
-        pytest.param(["daphne", "-b", "127.0.0.1"], id="daphne"),
+        pytest.param(["chatui.server", "-b", "127.0.0.1"], id="daphne"),
         pytest.param(["uvicorn", "--host", "127.0.0.1", "--lifespan", "on"], id="uvicorn"),
     ],
 )
@@ -207,7 +207,9 @@ def test_a_stopping_server_hands_its_in_process_turns_back(fake, tmp_path, argv)
     port = free_port()
     server = _server(tmp_path, argv, port)
     try:
-        if argv[0] == "daphne":  # no lifespan: the runner starts with the first request
+        if (
+            argv[0] == "chatui.server"
+        ):  # Daphne: no lifespan: the runner starts with the first request
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10).close()
         assert _wait(
             lambda: Chat.objects.get(pk=chat.pk).status == ChatStatus.RUNNING, within=20

@@ -106,7 +106,7 @@ class Processes:
             [
                 sys.executable,
                 "-m",
-                "daphne",
+                "chatui.server",  # Daphne, as production runs it (docs/operations.md)
                 "-b",
                 "127.0.0.1",
                 "-p",
