@@ -168,11 +168,12 @@ def renew(chat_id: int, owner: str, *, lease_seconds: float, seq: int) -> str:
         .update(lease_expires_at=now + timedelta(seconds=lease_seconds), event_seq=seq)
     ):
         return "held"
-    row = Chat.objects.filter(pk=chat_id).values("lease_owner", "stop_requested").first()
-    if row is None or not row["lease_owner"]:
+    holder = Chat.objects.filter(pk=chat_id).values_list("lease_owner", flat=True).first()
+    if not holder:
         return "finished"
-    if row["lease_owner"] != owner:
+    if holder != owner:
         return "lost"
+    # Still ours, so the stop flag is what the update did not match.
     _ours(chat_id, owner).update(
         lease_expires_at=now + timedelta(seconds=lease_seconds), event_seq=seq
     )
