@@ -12,6 +12,8 @@ import sys
 
 from chatui.eventloop import install
 
+__all__ = ["main"]
+
 
 def main(argv: list[str] | None = None) -> None:
     install()  # before daphne.server is imported: it makes the reactor's loop then

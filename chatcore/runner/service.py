@@ -9,7 +9,6 @@ run the turns), ``CHAT_LEASE_SECONDS``, ``CHAT_STARTUP_TIMEOUT``,
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sys
 
@@ -80,8 +79,8 @@ async def stop_inprocess_runner() -> None:
     if not isinstance(task, asyncio.Task) or task.done():
         return
     task.cancel()
-    with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-        await asyncio.wait_for(asyncio.shield(task), SHUTDOWN_TIMEOUT)
+    # Waits without taking on the runner's cancellation (ours still propagates).
+    await asyncio.wait({task}, timeout=SHUTDOWN_TIMEOUT)
     log.info("in-process runner stopped")
 
 
