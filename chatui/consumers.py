@@ -31,6 +31,7 @@ from typing import Any, ParamSpec, TypeVar
 from channels.db import aclose_old_connections, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from prometheus_client import Counter
 
 from chatcore.models import Chat
 from chatcore.runner import chat_group, control
@@ -44,6 +45,7 @@ __all__ = [
     "CLOSE_NOT_FOUND",
     "CLOSE_UNAUTHENTICATED",
     "MAX_FRAME_BYTES",
+    "PAGE_RESYNCS",
     "ChatConsumer",
     "ClientFrame",
     "EchoConsumer",
@@ -53,6 +55,15 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+# Pages that missed live events and rebuilt themselves from a snapshot: a Redis
+# restart, or a process that fell behind its channel layer (docs/operations.md).
+PAGE_RESYNCS = Counter(
+    "chat_page_resyncs_total",
+    "Live chat pages that missed events and took a snapshot: a gap in the event "
+    "sequence, or the watchdog finding an active turn silent.",
+    ["reason"],
+)
 
 MAX_FRAME_BYTES = 64 * 1024
 # Seconds of silence during an active turn after which the page is resynchronised.
@@ -224,6 +235,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             retrying_at = parse_instant(view.retry.get("retrying_at"))
             if retrying_at is not None and retrying_at.timestamp() + WATCH_INTERVAL > time.time():
                 return
+        PAGE_RESYNCS.labels(reason="watchdog").inc()
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self._resync()
         self._last_event = time.monotonic()
@@ -272,6 +284,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if seq <= view.seq:
             return
         if seq > view.seq + 1:
+            PAGE_RESYNCS.labels(reason="gap").inc()
             view = await self._resync()
             if seq <= view.seq:
                 return

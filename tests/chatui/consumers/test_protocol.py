@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from prometheus_client import REGISTRY
 
 from chatcore.runner import chat_group
 from chatui.gallery.dom import select, text_of
@@ -55,7 +56,12 @@ async def test_stale_and_repeated_events_are_dropped(fake, layer) -> None:
     assert [text_of(first), text_of(second)] == ["Hel", "lo"]
 
 
+def _resyncs(reason: str) -> float:
+    return REGISTRY.get_sample_value("chat_page_resyncs_total", {"reason": reason}) or 0.0
+
+
 async def test_a_gap_in_seq_takes_a_fresh_snapshot_instead_of_applying(fake, layer) -> None:
+    gaps_before = _resyncs("gap")
     owner = await db(make_user)("owner")
     chat = await db(make_chat)(fake, owner)
     group = chat_group(chat.pk)
@@ -71,6 +77,7 @@ async def test_a_gap_in_seq_takes_a_fresh_snapshot_instead_of_applying(fake, lay
         starting = await frames.next()
     assert "orphan" not in "".join(frames.received)
     assert select(starting, '[data-callout][data-phase="starting"]')
+    assert _resyncs("gap") == gaps_before + 1, "counted once, for operators"
 
 
 async def test_reopening_mid_retry_shows_the_same_deadline_and_the_streamed_text(
@@ -123,6 +130,7 @@ async def test_a_silent_active_turn_is_resynchronised_by_the_watchdog(
     import chatui.consumers
 
     monkeypatch.setattr(chatui.consumers, "WATCH_INTERVAL", 0.3)
+    watchdog_before = _resyncs("watchdog")
     owner = await db(make_user)("owner")
     chat = await db(make_chat)(fake, owner)
     group = chat_group(chat.pk)
@@ -137,6 +145,7 @@ async def test_a_silent_active_turn_is_resynchronised_by_the_watchdog(
                 pass
     assert select(frame, '[data-role="assistant"]')
     assert await db(assistant_texts)(chat.pk) == ["Answer that arrived"]
+    assert _resyncs("watchdog") >= watchdog_before + 1
 
 
 async def test_the_watchdog_leaves_an_idle_page_alone(fake, layer, monkeypatch) -> None:
