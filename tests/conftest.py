@@ -195,6 +195,27 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
+def fake_provider() -> Iterator[Any]:
+    """One in-process fake provider (a real HTTP server on loopback) for the session."""
+    from chatcore.fakeprovider.testing import FakeProviderServer
+
+    with FakeProviderServer() as server:
+        yield server
+
+
+@pytest.fixture
+def fresh_fake(fake_provider: Any) -> Any:
+    """The session's fake provider with its recorded requests and scripts cleared."""
+    fake_provider.reset()
+    return fake_provider
+
+
+@pytest.fixture
+def fake(fresh_fake: Any) -> Any:
+    return fresh_fake
+
+
+@pytest.fixture(scope="session")
 def live_server_proc() -> Iterator[LiveServer]:
     """One live ASGI server for the session (starting one takes about a second)."""
     workdir = Path(tempfile.mkdtemp(prefix="calmchat-live-"))

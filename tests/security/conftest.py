@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,18 +35,6 @@ ORIGIN = (b"origin", b"http://localhost")
 PASSWORD = "pw-for-security-tests"
 
 db = sync_to_async
-
-
-@pytest.fixture(scope="session")
-def fake_provider() -> Iterator[FakeProviderServer]:
-    with FakeProviderServer() as server:
-        yield server
-
-
-@pytest.fixture
-def fake(fake_provider: FakeProviderServer) -> FakeProviderServer:
-    fake_provider.reset()
-    return fake_provider
 
 
 @pytest.fixture

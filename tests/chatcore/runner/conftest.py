@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,18 +24,6 @@ from chatcore.models import Chat, ChatMessage, ChatStatus, MessageRole, Provider
 from chatcore.retry import RetryPolicy
 from chatcore.runner import Runner, TurnSettings, chat_group
 from chatcore.runner import store as runner_store
-
-
-@pytest.fixture(scope="session")
-def fake_provider() -> Iterator[FakeProviderServer]:
-    with FakeProviderServer() as server:
-        yield server
-
-
-@pytest.fixture
-def fresh_fake(fake_provider: FakeProviderServer) -> FakeProviderServer:
-    fake_provider.reset()
-    return fake_provider
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,18 +32,6 @@ from chatui.gallery.dom import Node, parse_html, select
 from tests.chatcore.runner.conftest import running  # noqa: F401 - one runner helper for both suites
 
 ORIGIN = (b"origin", b"http://localhost")
-
-
-@pytest.fixture(scope="session")
-def fake_provider() -> Iterator[FakeProviderServer]:
-    with FakeProviderServer() as server:
-        yield server
-
-
-@pytest.fixture
-def fake(fake_provider: FakeProviderServer) -> FakeProviderServer:
-    fake_provider.reset()
-    return fake_provider
 
 
 @pytest.fixture(autouse=True)
