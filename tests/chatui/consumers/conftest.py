@@ -34,6 +34,18 @@ from tests.chatcore.runner.conftest import running  # noqa: F401 - one runner he
 ORIGIN = (b"origin", b"http://localhost")
 
 
+def chat_event(chat_id: int, seq: int, event: str, data: dict, attempt: int = 1) -> dict:
+    """A runner's ``chat.event`` message, as the consumer receives it from the group."""
+    return {
+        "type": "chat.event",
+        "chat": chat_id,
+        "seq": seq,
+        "event": event,
+        "attempt": attempt,
+        "data": data,
+    }
+
+
 @pytest.fixture(autouse=True)
 async def _close_thread_connections() -> AsyncIterator[None]:
     """Close the connections ORM calls opened in asgiref's worker thread.

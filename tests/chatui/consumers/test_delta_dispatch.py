@@ -16,22 +16,18 @@ from asgiref.sync import sync_to_async
 
 from chatcore.runner import chat_group
 from chatui.gallery.dom import select, text_of
-from tests.chatui.consumers.conftest import db, make_chat, make_user, session_cookie, socket
+from tests.chatui.consumers.conftest import (
+    chat_event,
+    db,
+    make_chat,
+    make_user,
+    session_cookie,
+    socket,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BUSY = 1.5  # seconds the sync thread is held, as by a slow query
-
-
-def _event(chat_id: int, seq: int, event: str, data: dict) -> dict:
-    return {
-        "type": "chat.event",
-        "chat": chat_id,
-        "seq": seq,
-        "event": event,
-        "attempt": 1,
-        "data": data,
-    }
 
 
 async def test_a_delta_is_sent_while_the_sync_thread_is_busy(fake, layer) -> None:
@@ -40,19 +36,19 @@ async def test_a_delta_is_sent_while_the_sync_thread_is_busy(fake, layer) -> Non
     group = chat_group(chat.pk)
     async with socket(chat.pk, await db(session_cookie)(owner)) as frames:
         await frames.next()
-        await layer.group_send(group, _event(chat.pk, 1, "status", {"phase": "starting"}))
+        await layer.group_send(group, chat_event(chat.pk, 1, "status", {"phase": "starting"}))
         await frames.next()
-        await layer.group_send(group, _event(chat.pk, 2, "status", {"phase": "streaming"}))
+        await layer.group_send(group, chat_event(chat.pk, 2, "status", {"phase": "streaming"}))
         await frames.next()
         busy = asyncio.ensure_future(sync_to_async(time.sleep)(BUSY))
         await asyncio.sleep(0.1)  # the sleep has the thread now
         started = time.monotonic()
-        await layer.group_send(group, _event(chat.pk, 3, "delta", {"text": "fast"}))
+        await layer.group_send(group, chat_event(chat.pk, 3, "delta", {"text": "fast"}))
         delta = await frames.next()
         elapsed = time.monotonic() - started
         await busy
         # A status event still closes stale connections first, in that thread.
-        await layer.group_send(group, _event(chat.pk, 4, "status", {"phase": "idle"}))
+        await layer.group_send(group, chat_event(chat.pk, 4, "status", {"phase": "idle"}))
         idle = await frames.next()
 
     assert text_of(delta) == "fast"

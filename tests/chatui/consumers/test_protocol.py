@@ -11,6 +11,7 @@ from chatcore.runner import chat_group
 from chatui.gallery.dom import select, text_of
 from tests.chatui.consumers.conftest import (
     assistant_texts,
+    chat_event,
     db,
     delta_text,
     make_chat,
@@ -24,32 +25,21 @@ from tests.chatui.consumers.conftest import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _event(chat_id: int, seq: int, event: str, data: dict, attempt: int = 1) -> dict:
-    return {
-        "type": "chat.event",
-        "chat": chat_id,
-        "seq": seq,
-        "event": event,
-        "attempt": attempt,
-        "data": data,
-    }
-
-
 async def test_stale_and_repeated_events_are_dropped(fake, layer) -> None:
     owner = await db(make_user)("owner")
     chat = await db(make_chat)(fake, owner)
     group = chat_group(chat.pk)
     async with socket(chat.pk, await db(session_cookie)(owner)) as frames:
         await frames.next()
-        await layer.group_send(group, _event(chat.pk, 1, "status", {"phase": "starting"}))
+        await layer.group_send(group, chat_event(chat.pk, 1, "status", {"phase": "starting"}))
         starting = await frames.next()
         assert select(starting, '[data-callout][data-phase="starting"]')
-        await layer.group_send(group, _event(chat.pk, 2, "status", {"phase": "streaming"}))
+        await layer.group_send(group, chat_event(chat.pk, 2, "status", {"phase": "streaming"}))
         await frames.next()
-        await layer.group_send(group, _event(chat.pk, 3, "delta", {"text": "Hel"}))
-        await layer.group_send(group, _event(chat.pk, 3, "delta", {"text": "Hel"}))
-        await layer.group_send(group, _event(chat.pk, 2, "delta", {"text": "old"}))
-        await layer.group_send(group, _event(chat.pk, 4, "delta", {"text": "lo"}))
+        await layer.group_send(group, chat_event(chat.pk, 3, "delta", {"text": "Hel"}))
+        await layer.group_send(group, chat_event(chat.pk, 3, "delta", {"text": "Hel"}))
+        await layer.group_send(group, chat_event(chat.pk, 2, "delta", {"text": "old"}))
+        await layer.group_send(group, chat_event(chat.pk, 4, "delta", {"text": "lo"}))
         first = await frames.next()
         second = await frames.next()
         await frames.communicator.receive_nothing(timeout=0.3)
@@ -68,12 +58,12 @@ async def test_a_gap_in_seq_takes_a_fresh_snapshot_instead_of_applying(fake, lay
     async with socket(chat.pk, await db(session_cookie)(owner)) as frames:
         await frames.next()
         # Seq 1..4 were lost: the delta cannot be placed, the page resynchronises.
-        await layer.group_send(group, _event(chat.pk, 5, "delta", {"text": "orphan"}))
+        await layer.group_send(group, chat_event(chat.pk, 5, "delta", {"text": "orphan"}))
         snapshot = await frames.next()
         assert select(snapshot, "#transcript") and select(snapshot, "#chat-callout-slot")
         await frames.communicator.receive_nothing(timeout=0.3)
         # The next event in order applies normally.
-        await layer.group_send(group, _event(chat.pk, 6, "status", {"phase": "starting"}))
+        await layer.group_send(group, chat_event(chat.pk, 6, "status", {"phase": "starting"}))
         starting = await frames.next()
     assert "orphan" not in "".join(frames.received)
     assert select(starting, '[data-callout][data-phase="starting"]')
@@ -136,7 +126,7 @@ async def test_a_silent_active_turn_is_resynchronised_by_the_watchdog(
     group = chat_group(chat.pk)
     async with socket(chat.pk, await db(session_cookie)(owner)) as frames:
         await frames.next()
-        await layer.group_send(group, _event(chat.pk, 1, "status", {"phase": "starting"}))
+        await layer.group_send(group, chat_event(chat.pk, 1, "status", {"phase": "starting"}))
         await frames.next()
         await db(_finish_behind_the_sockets_back)(chat.pk)
         # No event comes; the watchdog notices the silence and takes a snapshot.
