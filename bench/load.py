@@ -63,7 +63,7 @@ sys.path.insert(0, str(ROOT))
 import websockets  # noqa: E402
 
 from chatcore.fakeprovider import STAMPED_TOKEN, stamp_token  # noqa: E402
-from chatcore.fakeprovider.testing import FakeProviderProcess, free_port  # noqa: E402
+from tests.fakeserver import FakeProviderProcess, free_port  # noqa: E402
 
 DELTA_PREFIX = '<div hx-swap-oob="beforeend:'
 _CONTENT = r"[^>]*>.*?data-message-content>(.*?)</div>"
@@ -228,7 +228,7 @@ def _create_chats(base_url: str, models: list[str]) -> tuple[list[int], str]:
     from django.contrib.sessions.backends.db import SessionStore
     from django.db import connections
 
-    from chatcore import persistence
+    from chatcore.chats import create_chat
     from chatcore.models import Provider
 
     user, _ = User.objects.get_or_create(username="bench-load")
@@ -236,7 +236,7 @@ def _create_chats(base_url: str, models: list[str]) -> tuple[list[int], str]:
         name="bench-load",
         defaults={"kind": "fake", "base_url": base_url, "models": sorted(set(models))},
     )
-    chats = [persistence.create_chat(owner=user, provider=provider, model=m).pk for m in models]
+    chats = [create_chat(owner=user, provider=provider, model=m).pk for m in models]
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]

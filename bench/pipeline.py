@@ -56,13 +56,13 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from prometheus_client import CollectorRegistry  # noqa: E402
 
-from chatcore import persistence  # noqa: E402
+from chatcore.chats import create_chat  # noqa: E402
+from chatcore.chats import lifecycle as runner_store  # noqa: E402
 from chatcore.fakeprovider import token_text  # noqa: E402
-from chatcore.fakeprovider.testing import FakeProviderServer, free_port  # noqa: E402
 from chatcore.metrics import RetryMetrics  # noqa: E402
 from chatcore.models import Provider  # noqa: E402
 from chatcore.runner import Runner, TurnSettings  # noqa: E402
-from chatcore.runner import store as runner_store  # noqa: E402
+from tests.fakeserver import FakeProviderServer, free_port  # noqa: E402
 
 DELTA_PREFIX = '<div hx-swap-oob="beforeend:'
 
@@ -113,7 +113,7 @@ def _setup(fake: FakeProviderServer) -> tuple[int, str]:
     provider = Provider.objects.create(
         name="bench", kind="fake", base_url=fake.openai_base_url, models=["bench"]
     )
-    chat = persistence.create_chat(owner=user, provider=provider, model="bench")
+    chat = create_chat(owner=user, provider=provider, model="bench")
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]

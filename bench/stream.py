@@ -36,7 +36,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import anthropic
 import openai
 
-from chatcore.fakeprovider.testing import FakeProviderProcess
 from chatcore.fakeprovider.text import token_text
 from chatcore.providers import (
     Adapter,
@@ -46,6 +45,7 @@ from chatcore.providers import (
     TurnRequest,
     build_adapter,
 )
+from tests.fakeserver import FakeProviderProcess
 
 MODEL = "bench-model"
 KEY = "sk-bench"

@@ -2,7 +2,7 @@
 
 Every answer is JSON; errors are `{"error": "..."}` with a 4xx status, except
 the application's own usage limit, which answers 409 with a `ChatError` body
-(`kind: "usage_limit"`) as SPEC §10 describes. POSTs need the CSRF token
+(`kind: "usage_limit"`). POSTs need the CSRF token
 (`X-CSRFToken` header) like every form of the site.
 """
 
@@ -23,11 +23,16 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import csrf, defaults
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from chatcore import persistence
+from chatcore.chats import (
+    ChatService,
+    MessageRefused,
+    SendOutcome,
+    create_chat,
+    storable_text,
+    validate_message,
+)
 from chatcore.metrics import default_retry_metrics
 from chatcore.models import Chat, Provider
-from chatcore.runner import control
-from chatcore.runner.control import storable_text
 from chatcore.runner.snapshot import chat_snapshot
 
 __all__ = [
@@ -93,7 +98,7 @@ def _chat_json(chat: Chat) -> dict[str, Any]:
         "provider": chat.provider.name,
         "model": chat.model,
         "status": chat.status,
-        "last_error": chat.error,
+        "last_error": chat.error.to_json() if chat.error is not None else None,
         "created_at": chat.created_at.isoformat(),
         "updated_at": chat.updated_at.isoformat(),
     }
@@ -187,9 +192,7 @@ def _create_chat(user: Any, data: dict[str, Any]) -> dict[str, Any] | JsonRespon
         return _error(400, f"model names are at most {_MODEL_MAX_LENGTH} characters")
     if not model or (provider.model_names and model not in provider.model_names):
         return _error(400, "unknown model for this provider", models=provider.model_names)
-    chat = persistence.create_chat(
-        owner=user, provider=provider, model=model, title=title.strip()[:200]
-    )
+    chat = create_chat(owner=user, provider=provider, model=model, title=title.strip()[:200])
     return _chat_json(chat)
 
 
@@ -210,38 +213,42 @@ def _live_fields(snapshot: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# The validator's refusals, as the API words them (400).
+_REFUSALS = {
+    "malformed": "content must be a string without NUL characters or lone surrogates",
+    "empty": "content must be a non-empty string",
+    "too_long": "content is longer than {limit} characters",
+    "id_too_long": "client_request_id must be a string of at most {limit} characters",
+}
+
+
 @_allow("POST")
 @_owner_only
 async def messages(request: HttpRequest, chat: Chat) -> HttpResponse:
     data = _json_body(request)
     if isinstance(data, JsonResponse):
         return data
-    content = data.get("content")
-    if not isinstance(content, str) or not content.strip():
-        return _error(400, "content must be a non-empty string")
-    if len(content) > control.MAX_MESSAGE_CHARS:
-        return _error(400, f"content is longer than {control.MAX_MESSAGE_CHARS} characters")
     request_id = request.headers.get("Idempotency-Key") or data.get("client_request_id")
-    if request_id is not None and (not isinstance(request_id, str) or len(request_id) > 200):
-        return _error(400, "client_request_id must be a string of at most 200 characters")
-    if not (storable_text(content) and storable_text(request_id or "")):
-        return _error(400, "content must not contain NUL characters or lone surrogates")
-    result = await sync_to_async(control.send_message)(
-        chat, content, client_request_id=request_id, turns_per_day=settings.CHAT_TURNS_PER_DAY
+    if request_id is not None and not isinstance(request_id, str):
+        return _error(400, "client_request_id must be a string")
+    try:
+        outgoing = validate_message(data.get("content"), request_id)
+    except MessageRefused as refused:
+        return _error(400, _REFUSALS[refused.code].format(**refused.params))
+    result = await ChatService(get_channel_layer()).send(
+        chat.pk, outgoing, turns_per_day=settings.CHAT_TURNS_PER_DAY
     )
-    if result.outcome == control.SendOutcome.USAGE_LIMIT:
-        return JsonResponse(result.error, status=409)
-    if result.outcome == control.SendOutcome.BUSY:
+    if result.outcome is SendOutcome.USAGE_LIMIT and result.error is not None:
+        return JsonResponse(result.error.to_json(), status=409)
+    if result.outcome is SendOutcome.BUSY:
         return _error(409, "a turn is already in progress in this chat")
-    if result.outcome == control.SendOutcome.ACCEPTED:
-        await control.notify_runners(get_channel_layer())
     message = result.message
     assert message is not None
     return JsonResponse(
         {
             "chat": chat.pk,
             "message": {"id": message.pk, "role": message.role, "text": message.text},
-            "duplicate": result.outcome == control.SendOutcome.DUPLICATE,
+            "duplicate": result.outcome is SendOutcome.DUPLICATE,
         },
         status=202,
     )
@@ -250,17 +257,14 @@ async def messages(request: HttpRequest, chat: Chat) -> HttpResponse:
 @_allow("POST")
 @_owner_only
 async def stop(request: HttpRequest, chat: Chat) -> HttpResponse:
-    owner = await sync_to_async(control.request_stop)(chat)
-    if owner:
-        await get_channel_layer().send(owner, {"type": "chatd.stop", "chat": chat.pk})
+    await ChatService(get_channel_layer()).stop(chat.pk)
     return JsonResponse({"chat": chat.pk, "stopping": True}, status=202)
 
 
 @_allow("POST")
 @_owner_only
 async def retry(request: HttpRequest, chat: Chat) -> HttpResponse:
-    result = await sync_to_async(control.request_retry_now)(chat)
-    layer = get_channel_layer()
+    result = await ChatService(get_channel_layer()).retry_now(chat.pk)
     if result.action == "too_early":
         seconds = round(result.seconds_left, 1)
         return _error(
@@ -268,10 +272,6 @@ async def retry(request: HttpRequest, chat: Chat) -> HttpResponse:
         )
     if result.action == "nothing":
         return _error(409, "there is nothing to retry in this chat")
-    if result.action == "skipped" and result.lease_owner:
-        await layer.send(result.lease_owner, {"type": "chatd.retry_now", "chat": chat.pk})
-    elif result.action == "requeued":
-        await control.notify_runners(layer)
     return JsonResponse({"chat": chat.pk, "action": result.action}, status=202)
 
 

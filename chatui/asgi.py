@@ -9,7 +9,9 @@ so that its turns are handed back at once; and it mounts the fake provider at
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
 from typing import Any
 
 from django.core.asgi import get_asgi_application
@@ -66,9 +68,24 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
         await _lifespan(receive, send)
         return
-    if scope["type"] in ("http", "websocket"):
-        ensure_inprocess_runner()
+    if scope["type"] in ("http", "websocket") and ensure_inprocess_runner():
+        _stop_before_twisted_shuts_down()
     await _router(scope, receive, send)
+
+
+def _stop_before_twisted_shuts_down() -> None:
+    """Daphne sends no lifespan events, but runs on Twisted's asyncio reactor: stop
+    the in-process runner before that reactor stops (SIGTERM, SIGINT), through
+    Twisted's public system-event triggers."""
+    reactor = sys.modules.get("twisted.internet.reactor")
+    if reactor is None:
+        return  # not under Daphne (a test's ASGI client, uvicorn without lifespan)
+    from twisted.internet.defer import Deferred
+
+    def before_shutdown() -> Deferred[None]:
+        return Deferred.fromFuture(asyncio.ensure_future(stop_inprocess_runner()))
+
+    reactor.addSystemEventTrigger("before", "shutdown", before_shutdown)
 
 
 async def _lifespan(receive: Any, send: Any) -> None:

@@ -1,10 +1,10 @@
-"""View-model helpers for the chat components (SPEC §10).
+"""View-model helpers for the chat components.
 
 The component templates in `templates/components/` render plain dicts. This
 module holds the small pure rules that decide what they show (which callout
-wins for a live state, the title for a kind and phase, the provider status
+wins for a page's state, the title for a kind and callout, the provider status
 pages, when "View usage" appears) and builds those dicts from the `ChatError` /
-`ChatRetry` payloads of `chatcore.errors`. The consumer, the pages and the
+`ChatRetry` values of `chatcore.contract`. The consumer, the pages and the
 gallery all go through these functions, so every surface shows the same thing.
 Prose about providers comes from the payloads; this module only adds the UI's
 own short titles and labels.
@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from chatcore.errors import ErrorKind, kind_label
-from chatcore.errors.providers import normalize_provider
+from chatcore.contract import ChatError, ChatRetry, Phase, format_utc, parse_utc
+from chatcore.errors import ErrorKind, kind_label, normalize_provider
 
 __all__ = [
     "DELAYED_START_SECONDS",
@@ -28,11 +28,10 @@ __all__ = [
     "STATUS_PAGES",
     "THINKING_TITLE",
     "CalloutChoice",
-    "LiveState",
-    "Phase",
+    "CalloutState",
+    "PageState",
     "callout_context",
     "callout_title",
-    "parse_instant",
     "region_context",
     "seconds_until",
     "select_callout",
@@ -42,15 +41,15 @@ __all__ = [
 
 THINKING_TITLE = "Thinking…"
 DELAYED_START_TITLE = "Response startup is taking longer than expected"
-# After this long without a first chunk the starting callout says so (SPEC §10).
+# After this long without a first chunk the starting callout says so.
 DELAYED_START_SECONDS = 15
 RECONNECTING_TITLE = "Connection lost"
 RECONNECTING_MESSAGE = "The live connection to the server dropped. Nothing you sent is lost."
 MISSING_KEY_HINT = "Send your message again to continue with the current key."
 
 
-class Phase(StrEnum):
-    """The callout's `data-phase`."""
+class CalloutState(StrEnum):
+    """Which callout a chat page shows (its `data-phase`)."""
 
     RETRYING = "retrying"
     FAILED = "failed"
@@ -81,13 +80,13 @@ STATUS_PAGES: dict[str, str] = {
 }
 
 
-def callout_title(phase: str, kind: str = "") -> str:
-    """The callout heading for a phase and error kind."""
-    if phase == Phase.RETRYING:
+def callout_title(state: str, kind: str = "") -> str:
+    """The callout heading for a callout state and error kind."""
+    if state == CalloutState.RETRYING:
         return _RETRYING_TITLES.get(kind, "Retrying request")
-    if phase == Phase.FAILED:
+    if state == CalloutState.FAILED:
         return _FAILED_TITLES.get(kind, "Request failed")
-    if phase == Phase.RECONNECTING:
+    if state == CalloutState.RECONNECTING:
         return RECONNECTING_TITLE
     return THINKING_TITLE
 
@@ -103,87 +102,65 @@ def shows_usage_link(kind: str, provider: str | None) -> bool:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class LiveState:
+class PageState:
     """Everything a chat page knows about its turn at one moment."""
 
-    retry: Mapping[str, Any] | None = None  # the in-progress ChatRetry
-    stream_error: Mapping[str, Any] | None = None  # this turn's `error` event (ChatError)
+    retry: ChatRetry | None = None  # the in-progress retry
+    stream_error: ChatError | None = None  # this turn's `error` event
     reconnect: Mapping[str, Any] | None = None  # {"attempt", "deadline"} while the socket is down
-    phase: str = "idle"  # the runner's phase: starting | streaming | idle
+    phase: Phase = Phase.IDLE  # the turn's phase: starting | streaming | idle
     started_at: str = ""  # when the turn started (ISO-8601), for the delayed-start notice
-    persisted_error: Mapping[str, Any] | None = None  # Chat.last_error
+    persisted_error: ChatError | None = None  # Chat.last_error
+
+
+Payload = ChatRetry | ChatError | Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
 class CalloutChoice:
-    """Which callout to show (`phase` None: the state wins but shows no callout)."""
+    """Which callout to show (`state` None: the page state wins but shows no callout)."""
 
-    phase: Phase | None
-    payload: Mapping[str, Any]
+    state: CalloutState | None
+    payload: Payload
 
 
-# Priority high to low (SPEC §10): a live retry outranks a terminal error of the
-# same turn, a dropped socket outranks what the server last said, and a fresh
-# turn (starting/streaming) hides the previous turn's persisted error.
-_PRIORITY: tuple[tuple[Phase | None, Callable[[LiveState], Mapping[str, Any] | None]], ...] = (
-    (Phase.RETRYING, lambda s: s.retry),
-    (Phase.FAILED, lambda s: s.stream_error),
-    (Phase.RECONNECTING, lambda s: s.reconnect),
-    (Phase.STARTING, lambda s: {"started_at": s.started_at} if s.phase == "starting" else None),
-    (None, lambda s: {} if s.phase == "streaming" else None),
-    (Phase.FAILED, lambda s: s.persisted_error),
+# Priority high to low: a live retry outranks a terminal error of the same
+# turn, a dropped socket outranks what the server last said, and a fresh turn
+# (starting/streaming) hides the previous turn's persisted error.
+_PRIORITY: tuple[tuple[CalloutState | None, Callable[[PageState], Payload | None]], ...] = (
+    (CalloutState.RETRYING, lambda s: s.retry),
+    (CalloutState.FAILED, lambda s: s.stream_error),
+    (CalloutState.RECONNECTING, lambda s: s.reconnect),
+    (
+        CalloutState.STARTING,
+        lambda s: {"started_at": s.started_at} if s.phase is Phase.STARTING else None,
+    ),
+    (None, lambda s: {} if s.phase is Phase.STREAMING else None),
+    (CalloutState.FAILED, lambda s: s.persisted_error),
 )
 
 
-def select_callout(state: LiveState) -> CalloutChoice | None:
+def select_callout(state: PageState) -> CalloutChoice | None:
     """The winning live state; None when idle with nothing to report."""
-    for phase, pick in _PRIORITY:
+    for callout, pick in _PRIORITY:
         payload = pick(state)
         if payload is not None:
-            return CalloutChoice(phase, payload)
+            return CalloutChoice(callout, payload)
     return None
-
-
-def parse_instant(value: object) -> datetime | None:
-    """An ISO-8601 time as an aware datetime (naive means UTC); None when unusable."""
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str) and value.strip():
-        try:
-            moment = datetime.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    else:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def seconds_until(deadline: object, now: datetime | None = None) -> int:
     """Whole seconds left, rounded up as the countdown shows them; 0 when past or unusable."""
-    moment = parse_instant(deadline)
+    moment = parse_utc(deadline)
     if moment is None:
         return 0
     left = (moment - (now or datetime.now(UTC))).total_seconds()
     return max(0, math.ceil(left)) if math.isfinite(left) else 0
 
 
-def _int(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return 0
-    try:
-        number = int(value)
-    except (ValueError, OverflowError):
-        return 0
-    return max(0, number)
-
-
-def _text(value: object) -> str:
-    return value.strip() if isinstance(value, str) else ""
-
-
 def callout_context(
-    phase: str,
-    payload: Mapping[str, Any] | None,
+    state: str,
+    payload: Payload | None,
     *,
     now: datetime | None = None,
     usage_url: str = "/usage/",
@@ -191,68 +168,116 @@ def callout_context(
 ) -> dict[str, Any]:
     """The plain dict `components/chat_status_callout.html` renders, from a payload.
 
-    `payload` is a `ChatRetry` (retrying, optionally with `not_before`), a
-    `ChatError` (failed), `{"attempt", "deadline"}` (reconnecting) or
-    `{"started_at"}` (starting). Malformed values degrade to sensible defaults.
+    `payload` is a `ChatRetry` (retrying), a `ChatError` (failed), or their JSON
+    (read with the contract's tolerant `from_json`); `{"attempt", "deadline"}`
+    (reconnecting) or `{"started_at"}` (starting).
     """
+    callout = CalloutState(state)
+    if callout is CalloutState.RETRYING:
+        retry = payload if isinstance(payload, ChatRetry) else ChatRetry.from_json(payload)
+        return _finish(_retrying(retry, now), dom_id)
+    if callout is CalloutState.FAILED:
+        error = payload if isinstance(payload, ChatError) else ChatError.from_json(payload)
+        return _finish(_failed(error, usage_url), dom_id)
     data: Mapping[str, Any] = payload if isinstance(payload, Mapping) else {}
-    phase = Phase(phase)
-    kind = _text(data.get("kind")).lower()
-    if phase is Phase.FAILED and not kind:
-        kind = ErrorKind.GENERIC
-    provider = normalize_provider(_text(data.get("provider")))
-    not_before = _text(data.get("not_before"))
-    context: dict[str, Any] = {
-        "dom_id": dom_id,
-        "phase": str(phase),
-        "kind": kind if phase in (Phase.RETRYING, Phase.FAILED) else "",
-        "label": kind_label(kind) if kind else "",
-        "title": callout_title(phase, kind),
-        "message": _text(data.get("message")) or _text(data.get("error")),
-        "attempt": _int(data.get("attempt")),
-        "status_code": _int(data.get("status_code")),
-        "detail": _text(data.get("detail")),
-        "detail_mono": kind == ErrorKind.GENERIC,
-        "deadline": "",
-        "countdown_verb": "",
-        "not_before": not_before,
-        "retry_now_disabled": seconds_until(not_before, now) > 0,
-        "started_at": "",
-        "delayed": False,
-        "status_url": status_page_url(provider) if kind == ErrorKind.OVERLOADED else "",
-        "usage_url": usage_url if shows_usage_link(kind, provider) else "",
-        "hint": MISSING_KEY_HINT if kind == ErrorKind.MISSING_KEY else "",
-        "actions": {
-            "retry_now": phase is Phase.RETRYING,
-            "stop": phase in (Phase.RETRYING, Phase.STARTING),
-            "try_again": phase is Phase.FAILED and data.get("retryable") is True,
-        },
-    }
-    if phase is Phase.RETRYING:
-        context.update(deadline=_text(data.get("retrying_at")), countdown_verb="Retrying")
-    elif phase is Phase.RECONNECTING:
+    if callout is CalloutState.RECONNECTING:
+        context = _base(callout)
         context.update(
+            attempt=_count(data.get("attempt")),
             deadline=_text(data.get("deadline")),
             countdown_verb="Reconnecting",
-            message=context["message"] or RECONNECTING_MESSAGE,
+            message=RECONNECTING_MESSAGE,
         )
-    elif phase is Phase.STARTING:
-        started = parse_instant(data.get("started_at"))
-        elapsed = ((now or datetime.now(UTC)) - started).total_seconds() if started else 0.0
-        context.update(
-            started_at=_iso(started) if started else "",
-            delayed=elapsed >= DELAYED_START_SECONDS,
-        )
-        if context["delayed"]:
-            context["title"] = DELAYED_START_TITLE
+        return _finish(context, dom_id)
+    started = parse_utc(data.get("started_at"))
+    elapsed = ((now or datetime.now(UTC)) - started).total_seconds() if started else 0.0
+    context = _base(callout)
+    context.update(
+        started_at=format_utc(started) if started else "",
+        delayed=elapsed >= DELAYED_START_SECONDS,
+    )
+    context["actions"]["stop"] = True
+    if context["delayed"]:
+        context["title"] = DELAYED_START_TITLE
+    return _finish(context, dom_id)
+
+
+def _base(callout: CalloutState, kind: str = "") -> dict[str, Any]:
+    return {
+        "phase": str(callout),
+        "kind": kind,
+        "label": kind_label(kind) if kind else "",
+        "title": callout_title(callout, kind),
+        "message": "",
+        "attempt": 0,
+        "status_code": 0,
+        "detail": "",
+        "detail_mono": False,
+        "deadline": "",
+        "countdown_verb": "",
+        "not_before": "",
+        "retry_now_disabled": False,
+        "started_at": "",
+        "delayed": False,
+        "status_url": "",
+        "usage_url": "",
+        "hint": "",
+        "actions": {"retry_now": False, "stop": False, "try_again": False},
+    }
+
+
+def _retrying(retry: ChatRetry, now: datetime | None) -> dict[str, Any]:
+    context = _base(CalloutState.RETRYING, retry.kind)
+    not_before = format_utc(retry.not_before) if retry.not_before else ""
+    context.update(
+        message=retry.error,
+        attempt=retry.attempt,
+        status_code=retry.status_code,
+        deadline=format_utc(retry.retrying_at) if retry.retrying_at else "",
+        countdown_verb="Retrying",
+        not_before=not_before,
+        retry_now_disabled=seconds_until(not_before, now) > 0,
+        status_url=status_page_url(retry.provider) if retry.kind == ErrorKind.OVERLOADED else "",
+    )
+    context["actions"].update(retry_now=True, stop=True)
+    return context
+
+
+def _failed(error: ChatError, usage_url: str) -> dict[str, Any]:
+    context = _base(CalloutState.FAILED, error.kind)
+    context.update(
+        message=error.message,
+        status_code=error.status_code,
+        detail=error.detail,
+        detail_mono=error.kind == ErrorKind.GENERIC,
+        status_url=status_page_url(error.provider) if error.kind == ErrorKind.OVERLOADED else "",
+        usage_url=usage_url if shows_usage_link(error.kind, error.provider) else "",
+        hint=MISSING_KEY_HINT if error.kind == ErrorKind.MISSING_KEY else "",
+    )
+    context["actions"]["try_again"] = error.retryable is True
+    return context
+
+
+def _finish(context: dict[str, Any], dom_id: str) -> dict[str, Any]:
+    context["dom_id"] = dom_id
     context["delayed_title"] = DELAYED_START_TITLE
     context["delayed_after"] = DELAYED_START_SECONDS
     context["announce"] = _announcement(context)
     return context
 
 
+def _count(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return 0
+    return max(0, value)
+
+
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
 def region_context(
-    state: LiveState, *, now: datetime | None = None, usage_url: str = "/usage/"
+    state: PageState, *, now: datetime | None = None, usage_url: str = "/usage/"
 ) -> dict[str, Any]:
     """The dict `components/callout_region.html` renders for a page's live state.
 
@@ -261,14 +286,10 @@ def region_context(
     """
     choice = select_callout(state)
     callout = None
-    if choice is not None and choice.phase is not None:
-        callout = callout_context(choice.phase, choice.payload, now=now, usage_url=usage_url)
-    reconnecting = callout_context(Phase.RECONNECTING, {"attempt": 1}, now=now)
+    if choice is not None and choice.state is not None:
+        callout = callout_context(choice.state, choice.payload, now=now, usage_url=usage_url)
+    reconnecting = callout_context(CalloutState.RECONNECTING, {"attempt": 1}, now=now)
     return {"callout": callout, "reconnecting": reconnecting}
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _announcement(context: Mapping[str, Any]) -> str:

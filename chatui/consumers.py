@@ -1,31 +1,29 @@
-"""Websocket consumers: thin translators between the channel layer and browsers.
+"""The chat socket: a thin translator between the channel layer and one chat page.
 
-``ChatConsumer`` serves one chat page at ``/ws/chats/<id>/`` (SPEC §10, §12):
+``ChatConsumer`` serves one chat page at ``/ws/chats/<id>/``:
 
 * only the chat's owner: anonymous sockets are closed with 4401, everyone
   else (another user's chat, or no such chat) with 4403; the Origin is checked
-  by ``AllowedHostsOriginValidator`` in ``chatui/asgi.py``;
-* on connect it joins ``chat_<id>`` and sends a snapshot (transcript,
+  in ``chatui/asgi.py``;
+* on connect it joins the chat's group and sends a snapshot (transcript,
   provisional text, callout) as fragments htmx swaps by id;
 * runner events (``chat.event``) are applied in ``seq`` order: older ones are
   dropped, a gap triggers a fresh snapshot instead;
-* client frames (the composer's JSON, ``{"action": "stop" | "retry_now" |
-  "try_again"}``) go to ``chatcore.runner.control``; a malformed, binary or
-  oversized frame gets a notice fragment and changes nothing.
+* client frames (``chatui.frames``) become commands of the chats service
+  (``chatcore.chats.ChatService``); a refused frame gets a notice fragment and
+  changes nothing.
 
 The page state lives in ``chatui.live.ChatView``; the consumer only moves
-messages and calls the database through small async helpers.
+messages.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 from channels.db import aclose_old_connections, database_sync_to_async
@@ -33,25 +31,18 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from prometheus_client import Counter
 
+from chatcore.chats import ChatService, SendOutcome, chat_group
 from chatcore.models import Chat
-from chatcore.runner import chat_group, control
 from chatcore.runner.snapshot import chat_snapshot
 from chatui import live
-from chatui.components import parse_instant
+from chatui.frames import ClientFrame, FrameError, parse_frame
 
 __all__ = [
-    "ACTIONS",
     "CLOSE_FORBIDDEN",
-    "CLOSE_NOT_FOUND",
     "CLOSE_UNAUTHENTICATED",
-    "MAX_FRAME_BYTES",
     "PAGE_RESYNCS",
+    "WATCH_INTERVAL",
     "ChatConsumer",
-    "ClientFrame",
-    "EchoConsumer",
-    "FrameError",
-    "UnknownPathConsumer",
-    "parse_frame",
 ]
 
 log = logging.getLogger(__name__)
@@ -65,82 +56,13 @@ PAGE_RESYNCS = Counter(
     ["reason"],
 )
 
-MAX_FRAME_BYTES = 64 * 1024
 # Seconds of silence during an active turn after which the page is resynchronised.
 WATCH_INTERVAL = 5.0
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
-CLOSE_NOT_FOUND = 4404
-ACTIONS = frozenset({"stop", "retry_now", "try_again"})
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-class EchoConsumer(AsyncWebsocketConsumer):
-    """Answers each text frame with `{"echo": <text>}`: a liveness probe for the socket path."""
-
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if text_data is None or len(text_data.encode()) > MAX_FRAME_BYTES:
-            await self.send(json.dumps({"error": "expected a text frame of at most 64 KiB"}))
-            return
-        await self.send(json.dumps({"echo": text_data}))
-
-
-class UnknownPathConsumer(AsyncWebsocketConsumer):
-    """Any other socket path: closed with 4404, not an exception inside the router."""
-
-    async def connect(self) -> None:
-        await self.accept()
-        await self.close(code=CLOSE_NOT_FOUND)
-
-
-class FrameError(ValueError):
-    """A client frame the chat socket refuses; ``code`` names the notice shown."""
-
-    def __init__(self, code: str, **params: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.params = params
-
-
-@dataclass(frozen=True)
-class ClientFrame:
-    """One understood client frame: ``action`` is ``send`` or one of ``ACTIONS``."""
-
-    action: str
-    content: str = ""
-    client_request_id: str = ""
-
-
-def parse_frame(text_data: str | None, bytes_data: bytes | None = None) -> ClientFrame:
-    """Validate a frame from the browser; raises ``FrameError`` for anything else."""
-    if text_data is None:
-        raise FrameError("malformed")
-    if len(text_data.encode()) > MAX_FRAME_BYTES:
-        raise FrameError("too_large")
-    try:
-        data = json.loads(text_data)
-    except (ValueError, RecursionError):  # RecursionError: deep nesting within the size limit
-        raise FrameError("malformed") from None
-    if not isinstance(data, dict):
-        raise FrameError("malformed")
-    if "action" in data:
-        action = data["action"]
-        if not isinstance(action, str) or action not in ACTIONS:
-            raise FrameError("malformed")
-        return ClientFrame(action)
-    content, request_id = data.get("content"), data.get("client_request_id", "")
-    if not isinstance(content, str) or not isinstance(request_id, str):
-        raise FrameError("malformed")
-    if not (control.storable_text(content) and control.storable_text(request_id)):
-        raise FrameError("malformed")
-    content = content.strip()
-    if not content:
-        raise FrameError("empty")
-    if len(content) > control.MAX_MESSAGE_CHARS:
-        raise FrameError("too_long", limit=control.MAX_MESSAGE_CHARS)
-    return ClientFrame("send", content=content, client_request_id=request_id.strip())
 
 
 async def _db(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
@@ -151,24 +73,6 @@ async def _db(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
 
 def _owns(chat_id: int, user_id: int) -> bool:
     return Chat.objects.filter(pk=chat_id, owner_id=user_id).exists()
-
-
-def _send_message(chat_id: int, content: str, request_id: str) -> control.SendResult:
-    chat = Chat.objects.get(pk=chat_id)
-    return control.send_message(
-        chat,
-        content,
-        client_request_id=request_id or None,
-        turns_per_day=settings.CHAT_TURNS_PER_DAY,
-    )
-
-
-def _request_stop(chat_id: int) -> str:
-    return control.request_stop(Chat.objects.get(pk=chat_id))
-
-
-def _request_retry_now(chat_id: int) -> control.RetryNow:
-    return control.request_retry_now(Chat.objects.get(pk=chat_id))
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
@@ -232,7 +136,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         if view.retry is not None:
             # Waiting out a retry is silent by design; check once it should be over.
-            retrying_at = parse_instant(view.retry.get("retrying_at"))
+            retrying_at = view.retry.retrying_at
             if retrying_at is not None and retrying_at.timestamp() + WATCH_INTERVAL > time.time():
                 return
         PAGE_RESYNCS.labels(reason="watchdog").inc()
@@ -320,37 +224,36 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except Chat.DoesNotExist:
             await self.close(code=CLOSE_FORBIDDEN)
 
+    @property
+    def chats(self) -> ChatService:
+        return ChatService(self.channel_layer)
+
     async def _send(self, frame: ClientFrame) -> None:
         assert self.view is not None
-        result = await _db(_send_message, self.chat_id, frame.content, frame.client_request_id)
-        if result.outcome is control.SendOutcome.ACCEPTED:
+        result = await self.chats.send(
+            self.chat_id, frame.message, turns_per_day=settings.CHAT_TURNS_PER_DAY
+        )
+        if result.outcome is SendOutcome.ACCEPTED:
             await self._show(self.view.turn_queued(), notice="")
-            await control.notify_runners(self.channel_layer)
-        elif result.outcome is control.SendOutcome.USAGE_LIMIT:
-            await self._show(self.view.refused(result.error or {}), notice="")
-        elif result.outcome is control.SendOutcome.BUSY:
+        elif result.outcome is SendOutcome.USAGE_LIMIT and result.error is not None:
+            await self._show(self.view.refused(result.error), notice="")
+        elif result.outcome is SendOutcome.BUSY:
             await self.send(text_data=live.render_notice("busy"))
 
     async def _stop(self) -> None:
         assert self.view is not None
-        owner = await _db(_request_stop, self.chat_id)
-        if owner:
-            await self.channel_layer.send(owner, {"type": "chatd.stop", "chat": self.chat_id})
-        elif self.view.active:
+        told = await self.chats.stop(self.chat_id)
+        if not told and self.view.active:
             # Nobody had claimed the turn: it was dequeued and no runner will say so.
             await self._show(self.view.turn_dequeued())
 
     async def _retry_now(self) -> None:
         assert self.view is not None
-        result = await _db(_request_retry_now, self.chat_id)
-        if result.action == "skipped" and result.lease_owner:
-            message = {"type": "chatd.retry_now", "chat": self.chat_id}
-            await self.channel_layer.send(result.lease_owner, message)
-        elif result.action == "too_early":
+        result = await self.chats.retry_now(self.chat_id)
+        if result.action == "too_early":
             seconds = max(1, math.ceil(result.seconds_left))
             await self.send(text_data=live.render_notice("too_early", seconds=seconds))
         elif result.action == "requeued":
             await self._show(self.view.turn_queued(), notice="")
-            await control.notify_runners(self.channel_layer)
         elif result.action == "nothing":
             await self.send(text_data=live.render_notice("nothing"))

@@ -2,7 +2,7 @@
 
 One ``ChatView`` per open chat page (held by its websocket consumer; the page
 view builds one from the database for the first render). It applies the live
-event protocol of SPEC §12 and says which parts of the page an event changes;
+event protocol (docs/architecture.md) and says which parts of the page an event changes;
 the render functions turn those parts into the fragments htmx swaps by id
 (the component partials of ``templates/components/``, rendered through
 ``chatui.templatetags.chat_components.render_component``). Which callout wins
@@ -23,9 +23,10 @@ from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from chatcore.contract import ChatError, ChatRetry, Phase, format_utc
 from chatcore.models import ACTIVE_STATUSES
 from chatcore.runner.snapshot import database_snapshot
-from chatui.components import LiveState, region_context, select_callout
+from chatui.components import PageState, region_context, select_callout
 from chatui.templatetags.chat_components import render_component
 
 __all__ = [
@@ -67,10 +68,10 @@ class ChatView:
 
     chat_id: int
     seq: int = 0
-    phase: str = "idle"  # starting | streaming | idle
-    retry: Mapping[str, Any] | None = None
-    stream_error: Mapping[str, Any] | None = None
-    persisted_error: Mapping[str, Any] | None = None
+    phase: Phase = Phase.IDLE  # starting | streaming | idle (a retry is ``retry``)
+    retry: ChatRetry | None = None
+    stream_error: ChatError | None = None
+    persisted_error: ChatError | None = None
     started_at: str = ""
     text: str = ""  # the provisional text the snapshot carried (deltas go to the browser)
     # The shown error is this application's own usage limit (a refused send),
@@ -84,34 +85,35 @@ class ChatView:
         """The state a `chat_snapshot`/`database_snapshot` describes."""
         live = snapshot.get("live") or {}
         active = snapshot.get("status") in ACTIVE_STATUSES
-        retry = live.get("retry") if active else None
-        raw_phase = str(live.get("phase") or "")
-        phase = "idle"
+        raw_retry = live.get("retry") if active else None
+        retry = ChatRetry.from_json(raw_retry) if isinstance(raw_retry, Mapping) else None
+        reported = Phase.parse(live.get("phase"), Phase.STARTING)
+        phase = Phase.IDLE
         # The runner may already have published the end of the turn ("failed",
         # "idle") while the database still says active: nothing is in flight then.
-        if active and not retry and raw_phase not in ("failed", "idle"):
-            phase = "streaming" if raw_phase == "streaming" else "starting"
+        if active and retry is None and reported not in (Phase.FAILED, Phase.IDLE):
+            phase = Phase.STREAMING if reported is Phase.STREAMING else Phase.STARTING
         return cls(
             chat_id=int(snapshot["chat"]),
             seq=int(snapshot.get("seq") or 0),
             phase=phase,
-            retry=retry if isinstance(retry, Mapping) else None,
-            persisted_error=None if active else snapshot.get("last_error"),
+            retry=retry,
+            persisted_error=None if active else ChatError.from_stored(snapshot.get("last_error")),
             started_at=_iso_epoch(live.get("started_at")) if active else "",
-            text=str(live.get("text") or "") if phase == "streaming" else "",
+            text=str(live.get("text") or "") if phase is Phase.STREAMING else "",
         )
 
     @property
     def active(self) -> bool:
         """A turn is queued, running or waiting to retry."""
-        return self.retry is not None or self.phase in ("starting", "streaming")
+        return self.retry is not None or self.phase.active
 
     def region(self) -> dict[str, Any]:
         """The callout region's context (``chatui.components.region_context``)."""
-        return region_context(self.live_state(), usage_url=USAGE_URL if self.own_limit else "")
+        return region_context(self.page_state(), usage_url=USAGE_URL if self.own_limit else "")
 
-    def live_state(self) -> LiveState:
-        return LiveState(
+    def page_state(self) -> PageState:
+        return PageState(
             retry=self.retry,
             stream_error=self.stream_error,
             phase=self.phase,
@@ -125,14 +127,14 @@ class ChatView:
         self.text = ""
         return ALL_PARTS
 
-    def refused(self, error: Mapping[str, Any]) -> frozenset[Part]:
+    def refused(self, error: ChatError) -> frozenset[Part]:
         """The send was refused before any turn started (our own usage limit)."""
-        self.stream_error, self.own_limit = dict(error), True
+        self.stream_error, self.own_limit = error, True
         return frozenset({Part.CALLOUT, Part.CONTROLS})
 
     def turn_dequeued(self) -> frozenset[Part]:
         """A queued turn was stopped before any runner claimed it."""
-        self.phase, self.retry, self.text = "idle", None, ""
+        self.phase, self.retry, self.text = Phase.IDLE, None, ""
         return ALL_PARTS
 
     def apply(self, event: str, data: Mapping[str, Any]) -> frozenset[Part]:
@@ -142,37 +144,38 @@ class ChatView:
         """
         self.text, self.own_limit = "", False
         if event == "status":
-            phase = data.get("phase")
-            if phase == "starting":
+            phase = Phase.parse(data.get("phase"))
+            if phase is Phase.STARTING:
                 self._start(_now_iso())
                 return ALL_PARTS
-            if phase == "streaming":
-                self.phase, self.retry = "streaming", None
+            if phase is Phase.STREAMING:
+                self.phase, self.retry = Phase.STREAMING, None
                 return frozenset({Part.CALLOUT, Part.CONTROLS})
-            self.phase, self.retry = "idle", None
+            self.phase, self.retry = Phase.IDLE, None
             return ALL_PARTS
         if event == "retry":
-            self.phase, self.retry = "idle", dict(data)
+            self.phase, self.retry = Phase.IDLE, ChatRetry.from_json(data)
             return ALL_PARTS
         if event == "error":
-            self.phase, self.retry, self.stream_error = "idle", None, dict(data)
+            self.phase, self.retry = Phase.IDLE, None
+            self.stream_error = ChatError.from_json(data)
             return ALL_PARTS
         if event == "done":
-            self.phase, self.retry, self.stream_error = "idle", None, None
+            self.phase, self.retry, self.stream_error = Phase.IDLE, None, None
             self.persisted_error = None
             return ALL_PARTS
         return frozenset()
 
     def _start(self, started_at: str) -> None:
         # A new attempt supersedes whatever the previous turn or attempt showed.
-        self.phase, self.retry, self.stream_error = "starting", None, None
+        self.phase, self.retry, self.stream_error = Phase.STARTING, None, None
         self.persisted_error, self.own_limit = None, False
         self.started_at = started_at
 
     def shows_stop(self) -> bool:
         """The page's own Stop button: while streaming, when no callout offers one."""
-        choice = select_callout(self.live_state())
-        return self.active and (choice is None or choice.phase is None)
+        choice = select_callout(self.page_state())
+        return self.active and (choice is None or choice.state is None)
 
 
 def render_transcript(view: ChatView, messages: list[dict[str, Any]] | None = None) -> SafeString:
@@ -232,10 +235,10 @@ def render_parts(
 
 
 def _now_iso() -> str:
-    return timezone.now().astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return format_utc(timezone.now())
 
 
 def _iso_epoch(value: object) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return datetime.fromtimestamp(value, UTC).isoformat().replace("+00:00", "Z")
+        return format_utc(datetime.fromtimestamp(value, UTC))
     return ""

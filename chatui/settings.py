@@ -164,6 +164,10 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "chatui.layers.ThrottledInMemoryChannelLayer"}}
+# Seconds a runner waits for one publish before giving up on it (events are
+# best-effort): a Redis that vanished mid-call can hang rather than fail. The
+# in-process layer cannot hang, so it needs no bound (nor a task per frame).
+CHAT_PUBLISH_TIMEOUT: float | None = 2.0 if REDIS_URL else None
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

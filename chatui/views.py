@@ -2,7 +2,8 @@
 
 The chat pages render from the same view state and partials as the chat's
 websocket (``chatui.live``), so the first paint and every later fragment agree.
-Views answer htmx requests (``request.htmx``) with the partial only.
+Views answer htmx requests (``request.htmx``) with the partial only, and say
+so with ``Vary: HX-Request`` so that no cache hands one answer to the other.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from chatcore import persistence
+from chatcore.chats import create_chat, turns_used_today
 from chatcore.models import ACTIVE_STATUSES, Chat
-from chatcore.runner.control import turns_used_today
 from chatcore.runner.snapshot import database_snapshot, release_channel
 from chatui import live
 from chatui.forms import NewChatForm
@@ -60,6 +61,7 @@ class LoginView(auth_views.LoginView):
 
 
 @login_required
+@vary_on_headers("HX-Request")
 def chat_list(request: _Request) -> HttpResponse:
     chats = Chat.objects.for_owner(request.user).select_related("provider")
     context = {"chats": chats, "any_active": any(c.status in ACTIVE_STATUSES for c in chats)}
@@ -68,11 +70,12 @@ def chat_list(request: _Request) -> HttpResponse:
 
 
 @login_required
+@vary_on_headers("HX-Request")
 def chat_new(request: _Request) -> HttpResponse:
     if request.method == "POST":
         form = NewChatForm(request.POST)
         if form.is_valid():
-            chat = persistence.create_chat(
+            chat = create_chat(
                 owner=request.user,  # type: ignore[arg-type]
                 provider=form.cleaned_data["provider"],
                 model=form.cleaned_data["model"],
@@ -88,6 +91,7 @@ def chat_new(request: _Request) -> HttpResponse:
 
 
 @login_required
+@vary_on_headers("HX-Request")
 def chat_detail(request: _Request, chat_id: int) -> HttpResponse:
     # Another user's chat is indistinguishable from a missing one.
     chat = get_object_or_404(

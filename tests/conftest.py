@@ -197,7 +197,7 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def fake_provider() -> Iterator[Any]:
     """One in-process fake provider (a real HTTP server on loopback) for the session."""
-    from chatcore.fakeprovider.testing import FakeProviderServer
+    from tests.fakeserver import FakeProviderServer
 
     with FakeProviderServer() as server:
         yield server

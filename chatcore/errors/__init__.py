@@ -7,6 +7,7 @@ from chatcore.errors.classifier import classify, with_classification
 from chatcore.errors.exceptions import DeadlineExceeded, ProviderError, ProviderTransportReset
 from chatcore.errors.kinds import ErrorKind, kind_label
 from chatcore.errors.messages import provider_display_name, retry_message, terminal_message
+from chatcore.errors.providers import normalize_provider
 
 __all__ = [
     "ClassifiedError",
@@ -16,6 +17,7 @@ __all__ = [
     "ProviderTransportReset",
     "classify",
     "kind_label",
+    "normalize_provider",
     "provider_display_name",
     "retry_message",
     "terminal_message",

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
 
-from chatcore.errors import payloads
 from chatcore.errors.messages import terminal_message
 from chatcore.errors.providers import normalize_provider
 
@@ -34,11 +31,3 @@ class ClassifiedError:
         """A copy naming an explicit provider, with the message regenerated for it."""
         copy = dataclasses.replace(self, provider=normalize_provider(provider))
         return dataclasses.replace(copy, message=terminal_message(copy))
-
-    def error_payload(self) -> dict[str, Any]:
-        """The `ChatError` JSON: persisted on the chat and sent as the `error` event."""
-        return payloads.error_payload(self)
-
-    def retry_payload(self, attempt: int, delay_seconds: float, now: datetime) -> dict[str, Any]:
-        """The `ChatRetry` JSON: `retrying_at` is `now + delay_seconds` in ISO-8601 UTC."""
-        return payloads.retry_payload(self, attempt, delay_seconds, now)

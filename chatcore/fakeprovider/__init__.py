@@ -21,7 +21,7 @@ Start it
   or was consumed by the router). ``sleep``/``clock`` pace streams and delays;
   ``clock`` also ages scenario positions; ``wall_clock`` stamps ``created``
   fields and HTTP-dates.
-* Tests: ``chatcore.fakeprovider.testing``:
+* Tests (``tests/fakeserver.py``, not part of the package):
 
   - ``FakeProviderServer(*, app=None, prefix=None, port=0, **create_app_options)``
     runs the app (default: a fresh ``create_app``) with uvicorn on a free

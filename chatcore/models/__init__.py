@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from chatcore.models.chat import ACTIVE_STATUSES, Chat, ChatQuerySet, ChatStatus
-from chatcore.models.chat_error import decode_chat_error
 from chatcore.models.message import ChatMessage, MessageRole, text_parts
 from chatcore.models.provider import Provider, ProviderKind, ProviderQuerySet
 from chatcore.models.retry_event import ChatRetryEvent
@@ -19,6 +18,5 @@ __all__ = [
     "Provider",
     "ProviderKind",
     "ProviderQuerySet",
-    "decode_chat_error",
     "text_parts",
 ]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from chatcore.models.chat_error import decode_chat_error
+from chatcore.contract import ChatError
 from chatcore.models.provider import Provider
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ class Chat(models.Model):
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="chats")
     model = models.CharField(max_length=200)
     status = models.CharField(max_length=20, choices=ChatStatus.choices, default=ChatStatus.IDLE)
-    # A `ChatError` payload (SPEC §6); read it through `error`, which tolerates
+    # A `ChatError` (chatcore.contract); read it through `error`, which tolerates
     # malformed values. Migrated from a legacy text column (migration 0002).
     last_error = models.JSONField(null=True, blank=True)
     # OpenAI Responses chain state: the id of the last fully completed response.
@@ -100,12 +100,12 @@ class Chat(models.Model):
         return self.title or f"Chat {self.pk}"
 
     @property
-    def error(self) -> dict[str, Any] | None:
-        """The last error as a `ChatError` dict, or None; never raises on bad data."""
-        return decode_chat_error(self.last_error)
+    def error(self) -> ChatError | None:
+        """The last error, or None; never raises on bad data (``ChatError.from_stored``)."""
+        return ChatError.from_stored(self.last_error)
 
     @property
     def error_kind(self) -> str:
         """The last error's kind, or "" when there is none."""
         error = self.error
-        return str(error["kind"]) if error else ""
+        return error.kind if error else ""

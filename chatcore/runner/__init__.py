@@ -1,22 +1,22 @@
-"""The chat runner (SPEC §7, §8, §11, §12): claims turns, runs them live, persists them once.
+"""The chat runner: claims turns, runs them live, persists them once.
 
-Django is confined to ``store`` (the runner's persistence service) and
-``control``/``snapshot`` (what the web layer asks of turns).
+Django is confined to ``context`` (what a turn reads when it starts) and
+``snapshot`` (what the web asks of a turn in flight); every write goes
+through ``chatcore.chats.lifecycle``.
 """
 
 from __future__ import annotations
 
-from chatcore.runner.events import ChatEvents, LiveState, chat_group
-from chatcore.runner.turn import RetryWait, TurnSettings, execute_turn
-from chatcore.runner.worker import RUNNERS_GROUP, Runner
+from chatcore.runner.events import ChatEvents, TurnState
+from chatcore.runner.turn import RetryWait, Turn, TurnSettings, execute_turn
+from chatcore.runner.worker import Runner
 
 __all__ = [
-    "RUNNERS_GROUP",
     "ChatEvents",
-    "LiveState",
     "RetryWait",
     "Runner",
+    "Turn",
     "TurnSettings",
-    "chat_group",
+    "TurnState",
     "execute_turn",
 ]

@@ -23,22 +23,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from channels.layers import InMemoryChannelLayer
-
+from chatcore.chats.messaging import CHAT_EVENT, chat_group
+from chatcore.contract import ChatError, ChatRetry, Phase
 from chatcore.runner.bounded import bounded
 
 __all__ = [
     "FRAME_BUDGET",
+    "PUBLISH_TIMEOUT",
     "ChannelLayer",
     "ChatEvents",
-    "LiveState",
-    "chat_group",
+    "TurnState",
     "frame_interval_for",
 ]
 
 log = logging.getLogger(__name__)
 
-_SEND_TIMEOUT = 2.0
+# A layer whose server vanished mid-call can hang instead of failing; an
+# in-process layer has no server to hang on and needs no bound (nor a task per
+# frame to enforce one): its runners are built with ``publish_timeout=None``.
+PUBLISH_TIMEOUT = 2.0
 
 # Delta frames a second that one runner aims to publish, all its chats together.
 FRAME_BUDGET = 2000
@@ -55,29 +58,25 @@ class ChannelLayer(Protocol):
     async def group_send(self, group: str, message: dict[str, Any]) -> None: ...
 
 
-def chat_group(chat_id: int) -> str:
-    """The Channels group every viewer of a chat joins."""
-    return f"chat_{chat_id}"
-
-
 @dataclass
-class LiveState:
+class TurnState:
     """What the runner knows that the database does not (yet): the turn as clients see it."""
 
     seq: int
     attempt: int = 0
-    phase: str = "starting"
+    phase: Phase = Phase.STARTING
     text: str = ""
-    retry: dict[str, Any] | None = None
+    retry: ChatRetry | None = None
     started_at: float = field(default_factory=time.time)
 
     def as_dict(self) -> dict[str, Any]:
+        """The JSON a snapshot merges (``chatcore.runner.snapshot.merge_live``)."""
         return {
             "seq": self.seq,
             "attempt": self.attempt,
-            "phase": self.phase,
+            "phase": self.phase.value,
             "text": self.text,
-            "retry": self.retry,
+            "retry": self.retry.to_json() if self.retry is not None else None,
             "started_at": self.started_at,
         }
 
@@ -93,11 +92,10 @@ class ChatEvents:
         seq: int,
         frame_interval: float | Callable[[], float] = MIN_FRAME_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
+        publish_timeout: float | None = PUBLISH_TIMEOUT,
     ) -> None:
         self._layer = layer
-        # An in-process layer has no server to hang on: no time bound (and no
-        # task per frame) needed.
-        self._direct = isinstance(layer, InMemoryChannelLayer)
+        self._publish_timeout = publish_timeout
         self._chat_id = chat_id
         self._group = chat_group(chat_id)
         self._interval = frame_interval
@@ -106,22 +104,22 @@ class ChatEvents:
         self._last_frame = float("-inf")
         self._timer: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
-        self.state = LiveState(seq=seq)
+        self.state = TurnState(seq=seq)
 
     @property
     def seq(self) -> int:
         return self.state.seq
 
-    async def status(self, phase: str, attempt: int) -> None:
+    async def status(self, phase: Phase, attempt: int) -> None:
         """A phase change; ``starting`` begins an attempt with no provisional text."""
-        if phase == "starting":
+        starting = phase is Phase.STARTING
+        if starting:
             self._drop_pending()
             self.state.text = ""
         self.state.phase = phase
         self.state.attempt = attempt
-        if phase != "waiting_retry":
-            self.state.retry = None
-        await self._publish("status", {"phase": phase}, flush_first=phase != "starting")
+        self.state.retry = None
+        await self._publish("status", {"phase": phase.value}, flush_first=not starting)
 
     async def delta(self, text: str) -> None:
         """Queue text for the next frame; a frame goes out at most every ``frame_interval``."""
@@ -138,24 +136,24 @@ class ChatEvents:
         async with self._lock:
             await self._send_pending()
 
-    async def retry(self, payload: dict[str, Any], attempt: int) -> None:
+    async def retry(self, retry: ChatRetry) -> None:
         """The rollback boundary: the attempt's provisional text is discarded everywhere."""
         self._drop_pending()
         self.state.text = ""
-        self.state.phase = "waiting_retry"
-        self.state.attempt = attempt
-        self.state.retry = payload
-        await self._publish("retry", payload, flush_first=False)
+        self.state.phase = Phase.RETRYING
+        self.state.attempt = retry.attempt
+        self.state.retry = retry
+        await self._publish("retry", retry.to_json(), flush_first=False)
 
-    async def error(self, payload: dict[str, Any], attempt: int) -> None:
+    async def error(self, error: ChatError, attempt: int) -> None:
         self._drop_pending()
         self.state.text = ""
-        self.state.phase = "failed"
+        self.state.phase = Phase.FAILED
         self.state.retry = None
-        await self._publish("error", payload, flush_first=False, attempt=attempt)
+        await self._publish("error", error.to_json(), flush_first=False, attempt=attempt)
 
     async def done(self, message_id: int, attempt: int) -> None:
-        self.state.phase = "idle"
+        self.state.phase = Phase.IDLE
         await self._publish("done", {"message_id": message_id}, flush_first=True, attempt=attempt)
 
     async def close(self) -> None:
@@ -199,7 +197,7 @@ class ChatEvents:
     async def _send(self, event: str, data: dict[str, Any], attempt: int) -> None:
         self.state.seq += 1
         message = {
-            "type": "chat.event",
+            "type": CHAT_EVENT,
             "chat": self._chat_id,
             "seq": self.state.seq,
             "event": event,
@@ -207,11 +205,11 @@ class ChatEvents:
             "data": data,
         }
         try:
-            if self._direct:
-                await self._layer.group_send(self._group, message)
+            sent = self._layer.group_send(self._group, message)
+            if self._publish_timeout is None:
+                await sent
             else:
-                # A layer whose server vanished mid-call can hang instead of failing.
-                await bounded(self._layer.group_send(self._group, message), _SEND_TIMEOUT)
+                await bounded(sent, self._publish_timeout)
         except Exception:
             # The channel layer is down (Redis restarting). Events are best-effort:
             # the turn goes on and is persisted; clients see the seq gap, or

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -47,6 +46,7 @@ def build_runner() -> Runner:
         ),
         max_turns=settings.CHAT_MAX_TURNS,
         poll_interval=settings.CHAT_POLL_INTERVAL,
+        publish_timeout=settings.CHAT_PUBLISH_TIMEOUT,
     )
 
 
@@ -55,19 +55,19 @@ def inprocess_runner() -> Runner | None:
     return runner if isinstance(runner, Runner) else None
 
 
-def ensure_inprocess_runner() -> None:
+def ensure_inprocess_runner() -> bool:
     """Start the embedded runner on the server's event loop, once: on the first
     request under Daphne (it has no lifespan events), at startup under a server
-    that sends them (uvicorn)."""
+    that sends them (uvicorn). True when this call started it."""
     if settings.CHAT_RUNNER != "inprocess" or "task" in _inprocess or "stopped" in _inprocess:
-        return
+        return False
     runner = build_runner()
     task = asyncio.get_running_loop().create_task(runner.run(), name="chatd-inprocess")
     _inprocess["runner"] = runner
     _inprocess["task"] = task
     task.add_done_callback(_report_exit)
-    _stop_with_twisted()
     log.info("in-process runner starting")
+    return True
 
 
 async def stop_inprocess_runner() -> None:
@@ -82,22 +82,6 @@ async def stop_inprocess_runner() -> None:
     # Waits without taking on the runner's cancellation (ours still propagates).
     await asyncio.wait({task}, timeout=SHUTDOWN_TIMEOUT)
     log.info("in-process runner stopped")
-
-
-def _stop_with_twisted() -> None:
-    # Daphne sends no lifespan events, but runs on Twisted's asyncio reactor:
-    # stop the runner before that reactor stops (SIGTERM, SIGINT).
-    reactor = sys.modules.get("twisted.internet.reactor")
-    if reactor is None or _inprocess.get("twisted_trigger"):
-        return
-    from twisted.internet.defer import Deferred
-
-    def before_shutdown() -> Deferred[None]:
-        return Deferred.fromFuture(asyncio.ensure_future(stop_inprocess_runner()))
-
-    _inprocess["twisted_trigger"] = reactor.addSystemEventTrigger(
-        "before", "shutdown", before_shutdown
-    )
 
 
 def _report_exit(task: asyncio.Task[None]) -> None:

@@ -16,7 +16,9 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 
-from chatcore.models import ACTIVE_STATUSES, Chat, ChatMessage
+from chatcore.chats.messaging import snapshot_request
+from chatcore.contract import Phase
+from chatcore.models import ACTIVE_STATUSES, Chat, ChatMessage, ChatStatus
 from chatcore.runner.bounded import bounded
 
 __all__ = [
@@ -44,18 +46,20 @@ def database_snapshot(chat_id: int) -> dict[str, Any]:
     ]
     live = chat.live_state if isinstance(chat.live_state, dict) else {}
     active = chat.status in ACTIVE_STATUSES
+    error = chat.error
+    phase = Phase.parse(live.get("phase"), Phase.STARTING) if active else Phase.IDLE
     return {
         "chat": chat.pk,
         "seq": chat.event_seq,
         "status": chat.status,
-        "last_error": chat.error,
+        "last_error": error.to_json() if error is not None else None,
         "messages": messages,
         "lease_owner": chat.lease_owner if active else "",
         "live": {
-            "phase": live.get("phase", "starting") if active else "idle",
+            "phase": phase.value,
             "attempt": live.get("attempt", 0),
             "text": "",
-            "retry": live.get("retry") if chat.status == "waiting_retry" else None,
+            "retry": live.get("retry") if chat.status == ChatStatus.WAITING_RETRY else None,
         },
     }
 
@@ -67,7 +71,7 @@ def merge_live(snapshot: dict[str, Any], live: dict[str, Any] | None) -> dict[st
     merged = dict(snapshot)
     merged["seq"] = max(int(snapshot["seq"]), int(live.get("seq", 0)))
     merged["live"] = {
-        "phase": live.get("phase", "starting"),
+        "phase": Phase.parse(live.get("phase"), Phase.STARTING).value,
         "attempt": live.get("attempt", 0),
         "text": live.get("text", ""),
         "retry": live.get("retry"),
@@ -94,8 +98,7 @@ async def chat_snapshot(
     except Exception:
         return snapshot  # the layer is restarting: the database alone
     try:
-        request = {"type": "chatd.snapshot", "chat": chat_id, "reply_channel": channel}
-        await bounded(layer.send(owner, request), wait)
+        await bounded(layer.send(owner, snapshot_request(chat_id, channel)), wait)
     except Exception:
         await _release_quietly(layer, channel, wait)
         return snapshot

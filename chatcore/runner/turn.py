@@ -1,6 +1,6 @@
 """One chat turn: the provider adapter through the retry loop, published live, persisted once.
 
-How a turn goes (SPEC §7, §8, §12):
+How a turn goes:
 
 1. ``status: starting`` for attempt *n*; the adapter streams through the
    first-chunk guard; text deltas are buffered as provisional (``AttemptBuffer``)
@@ -28,8 +28,10 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 
+from chatcore.chats import lifecycle
+from chatcore.contract import ChatError, ChatRetry, Phase
 from chatcore.errors import ClassifiedError
-from chatcore.metrics import RetryMetrics, TurnRecorder
+from chatcore.metrics import RetryMetrics
 from chatcore.providers import Adapter, Finish, TextDelta, TurnRequest
 from chatcore.retry import (
     AttemptBuffer,
@@ -39,10 +41,12 @@ from chatcore.retry import (
     first_chunk_guard,
     run_with_retry,
 )
-from chatcore.runner import store
+from chatcore.runner.context import TurnContext
 from chatcore.runner.events import ChatEvents
 
-__all__ = ["RetryWait", "TurnSettings", "execute_turn"]
+__all__ = ["RetryWait", "Turn", "TurnSettings", "execute_turn"]
+
+Database = Callable[..., Awaitable[Any]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,159 +96,178 @@ class RetryWait:
             return
 
 
-async def execute_turn(
-    ctx: store.TurnContext,
-    *,
-    owner: str,
-    adapter: Adapter,
-    events: ChatEvents,
-    settings: TurnSettings,
-    metrics: RetryMetrics,
-    wait: RetryWait,
-    db: Callable[..., Awaitable[Any]] | None = None,
-) -> str:
-    """Run the turn to its end and persist the outcome; returns "done" or "failed"."""
-    call = db or _db
-    provider_hint = ctx.classifier_provider or None
-    # The fake provider imitates real wire formats; it must not be called "OpenAI"
-    # to the user, nor counted as OpenAI in the metrics.
-    anonymous = ctx.provider.kind.startswith("fake")
-    recorder = metrics.for_turn(model=ctx.model, provider="fake" if anonymous else provider_hint)
-    buffer: AttemptBuffer[str] = AttemptBuffer()
-    chain = {"use": ctx.chain_mode and adapter.supports_chaining and bool(ctx.previous_response_id)}
+class Turn:
+    """One run of a chat's turn; ``run()`` returns "done" or "failed"."""
 
-    if ctx.preflight_error is not None:
-        return await _fail(ctx, owner, events, ctx.preflight_error, 1, recorder, call)
+    def __init__(
+        self,
+        ctx: TurnContext,
+        *,
+        owner: str,
+        adapter: Adapter,
+        events: ChatEvents,
+        settings: TurnSettings,
+        metrics: RetryMetrics,
+        wait: RetryWait,
+        db: Database | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.owner = owner
+        self.adapter = adapter
+        self.events = events
+        self.settings = settings
+        self.wait = wait
+        self.db: Database = db or _db
+        self.provider_hint = ctx.classifier_provider or None
+        # The fake provider imitates real wire formats; it must not be called
+        # "OpenAI" to the user, nor counted as OpenAI in the metrics.
+        self.anonymous = ctx.provider.kind.startswith("fake")
+        self.recorder = metrics.for_turn(
+            model=ctx.model, provider="fake" if self.anonymous else self.provider_hint
+        )
+        self.buffer: AttemptBuffer[str] = AttemptBuffer()
+        # OpenAI Responses chain mode; left for good after a chain-broken failure.
+        self.use_chain = (
+            ctx.chain_mode and adapter.supports_chaining and bool(ctx.previous_response_id)
+        )
 
-    async def attempt(number: int) -> tuple[str, Finish]:
-        buffer.begin(number)
-        await events.status("starting", number)
-        request = _request(ctx, settings, use_chain=chain["use"])
+    async def run(self) -> str:
+        if self.ctx.preflight_error is not None:
+            return await self._fail(self.ctx.preflight_error, attempt=1, count=True)
+        try:
+            text, finish = await run_with_retry(
+                self._attempt,
+                policy=self.settings.policy,
+                on_retry=self._announce_retry,
+                sleep=self.wait.sleep,
+                provider=self.provider_hint,
+                recorder=self.recorder,
+            )
+        except RetryGaveUp as gave_up:
+            self.buffer.discard()
+            shown = self._shown(
+                gave_up.classified,
+                keep_message=gave_up.reason == GiveUpReason.RETRY_AFTER_CEILING,
+            )
+            # The retry loop already counted its own give-ups.
+            return await self._fail(shown, attempt=gave_up.attempts, count=False)
+        return await self._succeed(text, finish)
+
+    async def _attempt(self, number: int) -> tuple[str, Finish]:
+        """One provider call: stream it live, return the whole text once it finished."""
+        self.buffer.begin(number)
+        await self.events.status(Phase.STARTING, number)
         finish: Finish | None = None
         streaming = False
-        async for part in first_chunk_guard(
-            adapter.stream(request), settings.startup_timeout, provider=provider_hint
-        ):
+        stream = first_chunk_guard(
+            self.adapter.stream(self._request()),
+            self.settings.startup_timeout,
+            provider=self.provider_hint,
+        )
+        async for part in stream:
             if isinstance(part, TextDelta):
                 if not streaming:
                     streaming = True
-                    await events.status("streaming", number)
-                    await call(
-                        store.mark_streaming, ctx.chat_id, owner, attempt=number, seq=events.seq
-                    )
-                buffer.add(part.text)
-                await events.delta(part.text)
+                    await self._streaming(number)
+                self.buffer.add(part.text)
+                await self.events.delta(part.text)
             elif isinstance(part, Finish):
                 finish = part
         if finish is None:  # adapters raise on truncation; this guards a misbehaving one
             raise RuntimeError("provider stream closed before the response completed")
-        return "".join(buffer.commit()), finish
+        return "".join(self.buffer.commit()), finish
 
-    async def on_retry(
-        number: int, error: BaseException, classified: ClassifiedError, delay: float
+    async def _streaming(self, number: int) -> None:
+        await self.events.status(Phase.STREAMING, number)
+        await self.db(
+            lifecycle.mark_streaming, self.ctx.chat_id, self.owner, attempt=number, seq=self.seq
+        )
+
+    async def _announce_retry(
+        self, number: int, error: BaseException, classified: ClassifiedError, delay: float
     ) -> None:
-        classified = _shown(classified, anonymous=anonymous)
-        buffer.discard()
+        """The rollback boundary, published and recorded before the loop sleeps ``delay``."""
+        classified = self._shown(classified)
+        self.buffer.discard()
         now = datetime.now(UTC)
-        wait.arm(delay, classified.retry_after, now=now.timestamp())
-        payload = classified.retry_payload(number, delay, now)
-        # The provider's Retry-After floor: "Retry now" is refused before it.
-        payload["not_before"] = min(_iso(wait.floor_at), payload["retrying_at"])
-        clear_chain = classified.chain_broken
-        if clear_chain:
-            chain["use"] = False  # leave chain mode: the next attempt sends the full history
-        await events.retry(payload, number)
-        retrying_at = datetime.fromisoformat(payload["retrying_at"].replace("Z", "+00:00"))
-        await call(
-            store.mark_retrying,
-            ctx.chat_id,
-            owner,
+        self.wait.arm(delay, classified.retry_after, now=now.timestamp())
+        retry = ChatRetry.from_classified(
+            classified,
             attempt=number,
-            classified=classified,
             delay=delay,
-            retrying_at=retrying_at,
-            payload=payload,
-            seq=events.seq,
-            clear_chain=clear_chain,
+            now=now,
+            # The provider's Retry-After floor: "Retry now" is refused before it.
+            not_before=datetime.fromtimestamp(self.wait.floor_at, UTC),
+        )
+        if classified.chain_broken:
+            self.use_chain = False  # the next attempt sends the full history
+        await self.events.retry(retry)
+        await self.db(
+            lifecycle.mark_retrying,
+            self.ctx.chat_id,
+            self.owner,
+            retry=retry,
+            classified=classified,
+            seq=self.seq,
+            clear_chain=classified.chain_broken,
         )
 
-    try:
-        text, finish = await run_with_retry(
-            attempt,
-            policy=settings.policy,
-            on_retry=on_retry,
-            sleep=wait.sleep,
-            provider=provider_hint,
-            recorder=recorder,
+    async def _succeed(self, text: str, finish: Finish) -> str:
+        await self.events.flush()
+        # The checkpointed seq includes the `done` event published right after.
+        message_id = await self.db(
+            lifecycle.finish_ok,
+            self.ctx.chat_id,
+            self.owner,
+            text=text,
+            finish=finish,
+            seq=self.seq + 1,
+            store_response_id=self.adapter.supports_chaining,
         )
-    except RetryGaveUp as gave_up:
-        buffer.discard()
-        shown = _shown(
-            gave_up.classified,
-            anonymous=anonymous,
-            keep_message=gave_up.reason == GiveUpReason.RETRY_AFTER_CEILING,
+        if message_id is not None:
+            await self.events.done(message_id, self.buffer.attempt)
+        return "done"
+
+    async def _fail(self, classified: ClassifiedError, *, attempt: int, count: bool) -> str:
+        """Persist the terminal error, then publish it: a client that sees it can reload
+        and find it."""
+        if count:
+            self.recorder.record_error(classified)
+        error = ChatError.from_classified(classified)
+        await self.db(
+            lifecycle.finish_failed, self.ctx.chat_id, self.owner, error=error, seq=self.seq + 1
         )
-        return await _fail(ctx, owner, events, shown, gave_up.attempts, None, call)
-    await events.flush()
-    # The checkpointed seq includes the `done` event published right after.
-    message_id = await call(
-        store.finish_ok,
-        ctx.chat_id,
-        owner,
-        text=text,
-        finish=finish,
-        seq=events.seq + 1,
-        store_response_id=adapter.supports_chaining,
-    )
-    if message_id is not None:
-        await events.done(message_id, buffer.attempt)
-    return "done"
+        await self.events.error(error, attempt)
+        return "failed"
+
+    @property
+    def seq(self) -> int:
+        return self.events.seq
+
+    def _request(self) -> TurnRequest:
+        ctx = self.ctx
+        headers = dict(self.settings.extra_headers)
+        if self.use_chain:
+            return TurnRequest(
+                model=ctx.model,
+                messages=ctx.new_input,
+                previous_response_id=ctx.previous_response_id,
+                extra_headers=headers,
+            )
+        return TurnRequest(model=ctx.model, messages=ctx.history, extra_headers=headers)
+
+    def _shown(self, classified: ClassifiedError, *, keep_message: bool = False) -> ClassifiedError:
+        """What the user sees: an anonymous (fake) provider is "the AI provider"."""
+        if not self.anonymous or not classified.provider:
+            return classified
+        if keep_message:
+            return dataclasses.replace(classified, provider="")
+        return classified.with_provider("")
 
 
-async def _fail(
-    ctx: store.TurnContext,
-    owner: str,
-    events: ChatEvents,
-    classified: ClassifiedError,
-    attempt: int,
-    recorder: TurnRecorder | None,
-    call: Callable[..., Awaitable[Any]],
-) -> str:
-    """Persist the terminal error, then publish it: a client that sees it can reload and find it."""
-    if recorder is not None:  # the retry loop already counted its own give-ups
-        recorder.record_error(classified)
-    await call(store.finish_failed, ctx.chat_id, owner, classified=classified, seq=events.seq + 1)
-    await events.error(classified.error_payload(), attempt)
-    return "failed"
-
-
-def _shown(
-    classified: ClassifiedError, *, anonymous: bool, keep_message: bool = False
-) -> ClassifiedError:
-    """What the user sees: an anonymous (fake) provider is "the AI provider"."""
-    if not anonymous or not classified.provider:
-        return classified
-    if keep_message:
-        return dataclasses.replace(classified, provider="")
-    return classified.with_provider("")
-
-
-def _request(ctx: store.TurnContext, settings: TurnSettings, *, use_chain: bool) -> TurnRequest:
-    headers = dict(settings.extra_headers)
-    if use_chain:
-        return TurnRequest(
-            model=ctx.model,
-            messages=ctx.new_input,
-            previous_response_id=ctx.previous_response_id,
-            extra_headers=headers,
-        )
-    return TurnRequest(model=ctx.model, messages=ctx.history, extra_headers=headers)
-
-
-def _iso(epoch: float) -> str:
-    """ISO-8601 UTC with milliseconds, the format of `retrying_at` (so they compare as text)."""
-    moment = datetime.fromtimestamp(epoch, UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+async def execute_turn(ctx: TurnContext, **options: Any) -> str:
+    """Run a turn to its end and persist the outcome (``Turn(ctx, ...).run()``)."""
+    return await Turn(ctx, **options).run()
 
 
 async def _db(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

@@ -5,10 +5,8 @@ One ``Runner`` per process (in-process in the embedded default, or
 whose name is the lease owner written on every chat it runs, so the web
 process can reach the runner of a chat directly:
 
-- ``chatd.wake``: a turn was queued; claim now instead of at the next poll.
-- ``chatd.stop`` ``{chat}``: cancel that turn at once (during a retry wait too).
-- ``chatd.retry_now`` ``{chat}``: cut the retry wait short (never below the floor).
-- ``chatd.snapshot`` ``{chat, reply_channel}``: reply with the live state.
+wake-ups, stop, retry now and snapshot requests (the messages of
+``chatcore.chats.messaging``).
 """
 
 from __future__ import annotations
@@ -25,18 +23,20 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
+from chatcore.chats import lifecycle, messaging
+from chatcore.chats.messaging import RUNNERS_GROUP
+from chatcore.contract import ChatError, Phase
 from chatcore.errors import classify
 from chatcore.metrics import RetryMetrics, default_retry_metrics
 from chatcore.providers import Adapter, build_adapter
-from chatcore.runner import store
-from chatcore.runner.events import ChatEvents, frame_interval_for
-from chatcore.runner.turn import RetryWait, TurnSettings, execute_turn
+from chatcore.runner.context import TurnContext, load_turn
+from chatcore.runner.events import PUBLISH_TIMEOUT, ChatEvents, frame_interval_for
+from chatcore.runner.turn import RetryWait, Turn, TurnSettings
 
-__all__ = ["RUNNERS_GROUP", "Runner"]
+__all__ = ["Runner"]
 
 log = logging.getLogger(__name__)
 
-RUNNERS_GROUP = "chatd"
 _REJOIN_INTERVAL = 30.0
 
 
@@ -83,8 +83,10 @@ class Runner:
         poll_interval: float = 1.0,
         metrics: RetryMetrics | None = None,
         db: Callable[..., Awaitable[Any]] = _db,
+        publish_timeout: float | None = PUBLISH_TIMEOUT,
     ) -> None:
         self.layer = layer
+        self.publish_timeout = publish_timeout
         self.settings = settings or TurnSettings()
         self.max_turns = max_turns
         self.poll_interval = poll_interval
@@ -162,7 +164,7 @@ class Runner:
     async def _claim_available(self) -> None:
         while len(self._turns) < self.max_turns:
             chat_id = await self._db(
-                store.claim_next, self.channel, lease_seconds=self.settings.lease_seconds
+                lifecycle.claim_next, self.channel, lease_seconds=self.settings.lease_seconds
             )
             if chat_id is None:
                 return
@@ -173,12 +175,16 @@ class Runner:
     async def _run_turn(self, chat_id: int, turn: _Turn) -> None:
         renewer: asyncio.Task[None] | None = None
         try:
-            ctx = await self._db(store.load_turn, chat_id)
+            ctx = await self._db(load_turn, chat_id)
             turn.events = ChatEvents(
-                self.layer, chat_id, seq=ctx.seq, frame_interval=self._frame_interval
+                self.layer,
+                chat_id,
+                seq=ctx.seq,
+                frame_interval=self._frame_interval,
+                publish_timeout=self.publish_timeout,
             )
             renewer = asyncio.create_task(self._renew(chat_id, turn))
-            await execute_turn(
+            await Turn(
                 ctx,
                 owner=self.channel,
                 adapter=self._adapter(ctx),
@@ -187,7 +193,7 @@ class Runner:
                 metrics=self.metrics,
                 wait=turn.wait,
                 db=self._db,
-            )
+            ).run()
         except asyncio.CancelledError:
             await self._after_cancel(chat_id, turn)
             raise
@@ -204,20 +210,18 @@ class Runner:
     async def _after_cancel(self, chat_id: int, turn: _Turn) -> None:
         seq = turn.events.seq if turn.events is not None else 0
         if turn.stop_reason == "user" and turn.events is not None:
-            await turn.events.status("idle", turn.events.state.attempt)
-            await self._db(store.finish_stopped, chat_id, self.channel, seq=turn.events.seq)
+            await turn.events.status(Phase.IDLE, turn.events.state.attempt)
+            await self._db(lifecycle.finish_stopped, chat_id, self.channel, seq=turn.events.seq)
         elif turn.stop_reason == "shutdown":
-            await self._db(store.release, chat_id, self.channel, seq=seq)
+            await self._db(lifecycle.release, chat_id, self.channel, seq=seq)
 
     async def _fail_crashed(self, chat_id: int, turn: _Turn, exc: Exception) -> None:
-        classified = classify(exc)
+        error = ChatError.from_classified(classify(exc))
         try:
             if turn.events is not None:
-                await turn.events.error(classified.error_payload(), turn.events.state.attempt)
+                await turn.events.error(error, turn.events.state.attempt)
             seq = turn.events.seq if turn.events is not None else 0
-            await self._db(
-                store.finish_failed, chat_id, self.channel, classified=classified, seq=seq
-            )
+            await self._db(lifecycle.finish_failed, chat_id, self.channel, error=error, seq=seq)
         except Exception:
             # The database is gone too: the lease expires and another runner retries.
             log.exception("could not record the failure of chat %s", chat_id)
@@ -233,7 +237,7 @@ class Runner:
             seq = turn.events.seq if turn.events is not None else 0
             try:
                 state = await self._db(
-                    store.renew,
+                    lifecycle.renew,
                     chat_id,
                     self.channel,
                     lease_seconds=self.settings.lease_seconds,
@@ -255,14 +259,14 @@ class Runner:
                 turn.task.cancel()
             return
 
-    def _adapter(self, ctx: store.TurnContext) -> Adapter:
+    def _adapter(self, ctx: TurnContext) -> Adapter:
         adapter = self._adapters.get(ctx.provider_key)
         if adapter is None:
             adapter = build_adapter(ctx.provider)
             self._adapters[ctx.provider_key] = adapter
         return adapter
 
-    def _settings_for(self, ctx: store.TurnContext) -> TurnSettings:
+    def _settings_for(self, ctx: TurnContext) -> TurnSettings:
         if not ctx.provider.kind.startswith("fake"):
             return self.settings
         # The fake provider keeps its script state per conversation; one per turn
@@ -295,18 +299,18 @@ class Runner:
 
     async def _handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
-        if kind == "chatd.wake":
+        if kind == messaging.WAKE:
             self._wake.set()
             return
         turn = self._turns.get(message.get("chat", -1))
-        if kind == "chatd.stop" and turn is not None and turn.task is not None:
+        if kind == messaging.STOP and turn is not None and turn.task is not None:
             turn.stop_reason = "user"
             turn.task.cancel()
-        elif kind == "chatd.retry_now" and turn is not None:
+        elif kind == messaging.RETRY_NOW and turn is not None:
             turn.wait.skip()
-        elif kind == "chatd.snapshot" and message.get("reply_channel"):
+        elif kind == messaging.SNAPSHOT and message.get("reply_channel"):
             live = turn.events.state.as_dict() if turn and turn.events else None
             await self.layer.send(
                 message["reply_channel"],
-                {"type": "chat.live_state", "chat": message.get("chat"), "live": live},
+                {"type": messaging.LIVE_STATE, "chat": message.get("chat"), "live": live},
             )

@@ -1,7 +1,7 @@
 """The operators' admin: failed chats with their structured errors, providers, retries.
 
-It lives in the web layer (SPEC §2): it renders the same kind pill as the live
-UI and changes chats only through ``chatcore.persistence``. Provider API keys
+It lives in the web layer: it renders the same kind pill as the live UI and
+changes chats only through the chats service (``chatcore.chats``). Provider API keys
 are write-only here: the admin shows whether one is set, never its value.
 Importing this package registers the model admins (Django's autodiscovery).
 """

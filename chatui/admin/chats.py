@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -15,27 +14,16 @@ from django.urls import URLPattern, path, reverse
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
+from chatcore.chats import ChatService
 from chatcore.models import Chat, ChatMessage, ChatRetryEvent
-from chatcore.persistence import clear_chat_error, requeue_last_turn
-from chatcore.runner.control import notify_runners
 from chatui.admin.filters import ErrorKindFilter, HasErrorFilter, RetryableFilter
 from chatui.admin.rendering import json_block, kind_pill
 
 __all__ = ["ChatAdmin", "ChatRetryEventAdmin"]
 
-logger = logging.getLogger(__name__)
 
-
-def _wake_runners() -> None:
-    """Have a runner claim re-queued turns now; runners also poll, so failure only delays."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(notify_runners)(layer)
-    except Exception:
-        # A channel layer outage must not fail the admin action: the turn is queued.
-        logger.warning("Could not wake the runners; re-queued turns wait for the next poll.")
+def _chats() -> ChatService:
+    return ChatService(get_channel_layer())
 
 
 class _ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -157,12 +145,12 @@ class ChatAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description="HTTP status")
     def http_status(self, chat: Chat) -> int | None:
         error = chat.error
-        return error.get("status_code") if error else None
+        return error.status_code if error else None
 
     @admin.display(description="retryable", boolean=True)
     def retryable(self, chat: Chat) -> bool | None:
         error = chat.error
-        return bool(error.get("retryable", False)) if error else None
+        return bool(error.retryable) if error else None
 
     @admin.display(description="last error")
     def last_error_block(self, chat: Chat) -> SafeString | None:
@@ -175,16 +163,16 @@ class ChatAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.action(description="Clear error", permissions=["change"])
     def clear_error(self, request: HttpRequest, queryset: QuerySet[Chat]) -> None:
         chats = list(queryset)
+        service = _chats()
         for chat in chats:
-            clear_chat_error(chat)
+            async_to_sync(service.clear_error)(chat)
         self.message_user(request, f"Cleared the error of {len(chats)} chat(s).")
 
     @admin.action(description="Re-queue last turn", permissions=["change"])
     def requeue_last_turn(self, request: HttpRequest, queryset: QuerySet[Chat]) -> None:
         chats = list(queryset)
-        queued = sum(requeue_last_turn(chat) for chat in chats)
-        if queued:
-            _wake_runners()
+        service = _chats()
+        queued = sum(async_to_sync(service.requeue)(chat) for chat in chats)
         self.message_user(request, f"Re-queued {queued} chat(s).")
         if queued < len(chats):
             self.message_user(

@@ -1,8 +1,8 @@
 """Turning a story's fixture into the payload and partial context the live UI uses.
 
 Error fixtures name a classification (`kind`, `provider`, `status_code`,
-`detail`, ...); the payload then comes from `chatcore.errors` exactly as the
-runner publishes it (`error_payload()` / `retry_payload()`), so the gallery
+`detail`, ...); the payload then comes from `chatcore.contract` exactly as the
+runner publishes it (`ChatError` / `ChatRetry.from_classified`), so the gallery
 shows the server's real prose. Times are relative (`delay`, `started_ago`) and
 resolved at render time, so countdowns are live.
 """
@@ -16,8 +16,14 @@ from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
 
-from chatcore.errors import ClassifiedError, ErrorKind, kind_label, terminal_message
-from chatcore.errors.providers import normalize_provider
+from chatcore.contract import ChatError, ChatRetry, format_utc
+from chatcore.errors import (
+    ClassifiedError,
+    ErrorKind,
+    kind_label,
+    normalize_provider,
+    terminal_message,
+)
 from chatui.components import callout_context
 from chatui.gallery.stories import Story
 from chatui.templatetags.chat_components import render_component
@@ -37,10 +43,6 @@ class Rendered:
 
     html: SafeString
     payloads: tuple[Mapping[str, Any], ...]
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _long_detail(length: int) -> str:
@@ -73,21 +75,25 @@ def build_payload(fixture: Mapping[str, Any], *, now: datetime) -> dict[str, Any
     payload: dict[str, Any]
     if phase == "retrying":
         retry = fixture.get("retry", {})
-        classified = _classified(fixture.get("error", {}))
-        payload = classified.retry_payload(
-            int(retry.get("attempt", 1)), float(retry.get("delay", 5)), now
-        )
+        not_before = None
         if "not_before_in" in retry:
-            payload["not_before"] = _iso(now + timedelta(seconds=float(retry["not_before_in"])))
+            not_before = now + timedelta(seconds=float(retry["not_before_in"]))
+        payload = ChatRetry.from_classified(
+            _classified(fixture.get("error", {})),
+            attempt=int(retry.get("attempt", 1)),
+            delay=float(retry.get("delay", 5)),
+            now=now,
+            not_before=not_before,
+        ).to_json()
     elif phase == "failed":
-        payload = _classified(fixture.get("error", {})).error_payload()
+        payload = ChatError.from_classified(_classified(fixture.get("error", {}))).to_json()
     elif phase == "reconnecting":
         reconnect = fixture.get("reconnect", {})
         deadline = now + timedelta(seconds=float(reconnect.get("delay", 5)))
-        payload = {"attempt": int(reconnect.get("attempt", 1)), "deadline": _iso(deadline)}
+        payload = {"attempt": int(reconnect.get("attempt", 1)), "deadline": format_utc(deadline)}
     elif phase == "starting":
         payload = {
-            "started_at": _iso(now - timedelta(seconds=float(fixture.get("started_ago", 0))))
+            "started_at": format_utc(now - timedelta(seconds=float(fixture.get("started_ago", 0))))
         }
     else:
         raise ValueError(f"unknown callout phase {phase!r}")
@@ -110,7 +116,7 @@ def _kind_pill(fixture: Mapping[str, Any], now: datetime) -> tuple[str, dict[str
 
 
 def _countdown(fixture: Mapping[str, Any], now: datetime) -> tuple[str, dict[str, Any], Any]:
-    deadline = _iso(now + timedelta(seconds=float(fixture.get("deadline_in", 0))))
+    deadline = format_utc(now + timedelta(seconds=float(fixture.get("deadline_in", 0))))
     context = {"deadline": deadline, "verb": str(fixture.get("verb", "Retrying"))}
     return "countdown", context, context
 

@@ -14,8 +14,9 @@ from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
+from chatcore.contract import ChatError, ChatRetry, Phase
 from chatcore.errors import kind_label as _kind_label
-from chatui.components import LiveState, callout_context, region_context
+from chatui.components import PageState, callout_context, region_context
 from chatui.components import seconds_until as _seconds_until
 
 __all__ = ["COMPONENT_NAMES", "render_component"]
@@ -64,8 +65,18 @@ def chat_status_callout(phase: str, payload: Mapping[str, Any] | None) -> SafeSt
 
 @register.simple_tag
 def callout_region(state: Mapping[str, Any] | None = None) -> SafeString:
-    """`{% callout_region state %}`: the region for a mapping of `LiveState` fields."""
-    return render_component("callout_region", region_context(LiveState(**dict(state or {}))))
+    """`{% callout_region state %}`: the region for a mapping of `PageState` fields, each
+    in its JSON form (payloads are read with the contract's tolerant readers)."""
+    raw = dict(state or {})
+    page = PageState(
+        retry=ChatRetry.from_json(raw["retry"]) if raw.get("retry") else None,
+        stream_error=ChatError.from_json(raw["stream_error"]) if raw.get("stream_error") else None,
+        reconnect=raw.get("reconnect") or None,
+        phase=Phase.parse(raw.get("phase")),
+        started_at=str(raw.get("started_at") or ""),
+        persisted_error=ChatError.from_stored(raw.get("persisted_error")),
+    )
+    return render_component("callout_region", region_context(page))
 
 
 @register.filter

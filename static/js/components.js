@@ -15,12 +15,12 @@
  *    gets one sentence per state change (title, kind, message, attempt).
  *  - [data-composer]: Enter sends, Shift+Enter adds a line; disabled until the
  *    websocket is open (htmx:wsOpen / htmx:wsClose, or CalmChat.setComposerReady).
- *  - [data-action] buttons dispatch a cancelable "calmchat:action" event
- *    ({action}); unless cancelled, {"action": …} is sent over the htmx
- *    websocket of the enclosing [ws-connect] element, if any.
+ *  - [data-action] buttons dispatch a "calmchat:action" event ({action}); the
+ *    button itself sends {"action": …} over the chat's socket (htmx ws-send
+ *    with hx-vals, in the template).
  *
  * Public API: window.CalmChat = {refresh, setComposerReady, showReconnecting,
- * clearCallout, send}.
+ * clearCallout}.
  */
 (function () {
   "use strict";
@@ -166,22 +166,12 @@
     if (box) box.value = "";
   });
 
-  // -- actions ----------------------------------------------------------------
-  function send(elt, data) {
-    const host = elt.closest("[ws-connect]");
-    const socket = host && host["htmx-internal-data"] && host["htmx-internal-data"].webSocket;
-    if (!socket) return false;
-    socket.send(JSON.stringify(data), null);
-    return true;
-  }
-
+  // -- actions: htmx sends them (ws-send); this only tells listeners ---------
   document.addEventListener("click", (event) => {
     const btn = event.target.closest && event.target.closest("[data-callout] [data-action]");
     if (!btn || btn.disabled) return;
-    const detail = { action: btn.dataset.action };
-    const go = btn.dispatchEvent(new CustomEvent("calmchat:action",
-      { bubbles: true, cancelable: true, detail }));
-    if (go) send(btn, detail);
+    btn.dispatchEvent(new CustomEvent("calmchat:action",
+      { bubbles: true, detail: { action: btn.dataset.action } }));
   });
 
   // -- reconnecting callout (the server cannot send it: the socket is down) ---
@@ -225,7 +215,7 @@
     }).observe(document.body, { childList: true, subtree: true });
   }
 
-  window.CalmChat = { refresh, setComposerReady, showReconnecting, clearCallout, send };
+  window.CalmChat = { refresh, setComposerReady, showReconnecting, clearCallout };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

@@ -28,7 +28,7 @@ SERVER_ENV = {"CHAT_DEMO": "1", "CHAT_STARTUP_TIMEOUT": "3", "CHAT_POLL_INTERVAL
 _MAKE_CHATS = """
 import json
 from django.contrib.auth.models import User
-from chatcore import persistence
+from chatcore.chats import create_chat
 from chatcore.models import Provider
 spec = json.loads({spec!r})
 ids = {{}}
@@ -38,7 +38,7 @@ for username, provider_name, model in spec:
         user.set_password(username)
         user.save()
     provider = Provider.objects.get(name=provider_name)
-    chat = persistence.create_chat(owner=user, provider=provider, model=model, title=model)
+    chat = create_chat(owner=user, provider=provider, model=model, title=model)
     ids.setdefault(model, chat.pk)
 print(json.dumps(ids))
 """

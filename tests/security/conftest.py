@@ -24,12 +24,12 @@ from django.db import connection
 from django.test import Client
 from prometheus_client import CollectorRegistry
 
-from chatcore import persistence
-from chatcore.fakeprovider.testing import FakeProviderServer
+from chatcore.chats import create_chat
 from chatcore.metrics import RetryMetrics
 from chatcore.models import Chat, ChatMessage, ChatRetryEvent, Provider
 from chatcore.retry import RetryPolicy
 from chatcore.runner import Runner, TurnSettings
+from tests.fakeserver import FakeProviderServer
 
 ORIGIN = (b"origin", b"http://localhost")
 PASSWORD = "pw-for-security-tests"
@@ -76,7 +76,7 @@ def build_world(fake: FakeProviderServer) -> World:
     owner, other = make_user("owner"), make_user("other")
     staff = make_user("operator", staff=True)
     provider = make_provider(fake)
-    chat = persistence.create_chat(owner=owner, provider=provider, model="demo-echo", title="mine")
+    chat = create_chat(owner=owner, provider=provider, model="demo-echo", title="mine")
     return World(owner=owner, other=other, staff=staff, provider=provider, chat=chat)
 
 

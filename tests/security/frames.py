@@ -12,8 +12,8 @@ import json
 
 from hypothesis import strategies as st
 
-from chatcore.runner.control import MAX_MESSAGE_CHARS
-from chatui.consumers import ACTIONS, MAX_FRAME_BYTES
+from chatcore.chats import MAX_MESSAGE_CHARS
+from chatui.frames import ACTIONS, MAX_FRAME_BYTES
 
 __all__ = ["Frame", "acceptable", "hostile_frames", "storable"]
 

@@ -11,7 +11,7 @@ from django.test import Client
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from chatcore.runner.control import MAX_MESSAGE_CHARS
+from chatcore.chats import MAX_MESSAGE_CHARS
 from tests.security.conftest import World, db_state, logged_in
 from tests.security.frames import storable
 

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from channels.testing import WebsocketCommunicator
 
-from chatcore import persistence
-from chatcore.fakeprovider.testing import FakeProviderServer
+from chatcore.chats import create_chat
 from chatcore.metrics import default_retry_metrics
 from chatcore.models import Chat, ChatRetryEvent, ChatStatus, Provider
+from tests.fakeserver import FakeProviderServer
 from tests.security.conftest import World, db, db_state, logged_in, open_socket, session_cookie
 from tests.security.turns import run_turn
 
@@ -75,7 +75,7 @@ def _keyed_chat(world: World, fake: FakeProviderServer, leaky: Leaky) -> Chat:
     provider = Provider(name=f"keyed-{leaky.kind}", kind=leaky.kind, base_url=base, models=[MODEL])
     provider.set_api_key(leaky.key)
     provider.save()
-    return persistence.create_chat(owner=world.owner, provider=provider, model=MODEL, title="k")
+    return create_chat(owner=world.owner, provider=provider, model=MODEL, title="k")
 
 
 async def _collect(

@@ -10,9 +10,9 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from hypothesis import HealthCheck, given, settings
 
+from chatcore.chats import chat_group
 from chatcore.models import Chat, ChatMessage, ChatStatus
-from chatcore.runner import chat_group
-from chatui.consumers import MAX_FRAME_BYTES
+from chatui.frames import MAX_FRAME_BYTES
 from chatui.gallery.dom import Node, parse_html, select
 from tests.security.conftest import World, db, db_state, open_socket, session_cookie
 from tests.security.frames import Frame, acceptable, hostile_frames

@@ -5,16 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from chatcore.chats import ChatService, Outgoing, SendOutcome
 from chatcore.metrics import RetryMetrics
 from chatcore.models import ACTIVE_STATUSES, Chat
-from chatcore.runner import control
 from tests.security.conftest import db, running
 
 __all__ = ["run_turn"]
-
-
-def _send(chat_id: int, content: str) -> control.SendOutcome:
-    return control.send_message(Chat.objects.get(pk=chat_id), content).outcome
 
 
 async def run_turn(
@@ -28,8 +24,8 @@ async def run_turn(
 ) -> Chat:
     """Send ``content`` and let a real runner play ``scenario`` to the end; the chat then."""
     async with running(layer, scenario=scenario, metrics=metrics):
-        assert await db(_send)(chat_id, content) == control.SendOutcome.ACCEPTED
-        await control.notify_runners(layer)
+        sent = await ChatService(layer).send(chat_id, Outgoing(content), turns_per_day=0)
+        assert sent.outcome is SendOutcome.ACCEPTED
         async with asyncio.timeout(within):
             while True:
                 chat: Chat = await db(Chat.objects.select_related("provider").get)(pk=chat_id)

@@ -12,11 +12,11 @@ from asgiref.sync import sync_to_async
 from channels.layers import InMemoryChannelLayer
 from django.db import connection
 
-from chatcore.fakeprovider.testing import FakeProviderProcess
 from chatcore.models import Chat, ChatMessage, ChatRetryEvent, ChatStatus, MessageRole
 from chatcore.retry import RetryPolicy
 from chatcore.runner.worker import _db as runner_db
 from tests.chatcore.runner.conftest import Subscriber, make_chat, make_provider, queue_turn, running
+from tests.fakeserver import FakeProviderProcess
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

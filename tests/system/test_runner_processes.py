@@ -14,11 +14,11 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 
-from chatcore import persistence
+from chatcore.chats import create_chat
 from chatcore.fakeprovider import split_tokens
-from chatcore.fakeprovider.testing import FakeProviderServer
 from chatcore.models import Chat, ChatMessage, ChatStatus, MessageRole, Provider, text_parts
 from tests.conftest import ROOT, free_port, wait_for_port
+from tests.fakeserver import FakeProviderServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -91,10 +91,7 @@ def test_two_runners_racing_for_50_turns_run_each_exactly_once(fake, tmp_path) -
     fake.reset()
     provider = _provider(fake)
     owner = User.objects.create_user("racer")
-    chats = [
-        persistence.create_chat(owner=owner, provider=provider, model="demo-echo")
-        for _ in range(50)
-    ]
+    chats = [create_chat(owner=owner, provider=provider, model="demo-echo") for _ in range(50)]
     for index, chat in enumerate(chats):
         _queue(chat, f"turn {index}")
     runners = [_start_runner(tmp_path, "a"), _start_runner(tmp_path, "b")]
@@ -122,7 +119,7 @@ def test_two_runners_racing_for_50_turns_run_each_exactly_once(fake, tmp_path) -
 def test_a_killed_runner_s_turn_is_completed_by_another_after_the_lease(fake, tmp_path) -> None:  # type: ignore[no-untyped-def]
     fake.reset()
     provider = _provider(fake)
-    chat = persistence.create_chat(
+    chat = create_chat(
         owner=User.objects.create_user("victim"), provider=provider, model="demo-echo"
     )
     # demo-echo streams at 30 tokens/s: 150 words take ~5 s, long enough to kill mid-stream.
@@ -164,7 +161,7 @@ def test_chatd_exports_its_retry_and_error_metrics(fake, tmp_path) -> None:  # t
         name="fake", kind="fake", base_url=fake.openai_base_url, models=["demo-auth"]
     )
     owner = User.objects.create_user("metrics")
-    chat = persistence.create_chat(owner=owner, provider=provider, model="demo-auth")
+    chat = create_chat(owner=owner, provider=provider, model="demo-auth")
     _queue(chat, "hello")
     port = free_port()
     runner = _start_runner(tmp_path, "metrics", "--metrics-port", str(port))
@@ -202,7 +199,7 @@ def _server(tmp_path, argv: list[str], port: int) -> subprocess.Popen[bytes]:  #
 )
 def test_a_stopping_server_hands_its_in_process_turns_back(fake, tmp_path, argv) -> None:  # type: ignore[no-untyped-def]
     user = User.objects.create_user("stopper")
-    chat = persistence.create_chat(owner=user, provider=_provider(fake), model="demo-echo")
+    chat = create_chat(owner=user, provider=_provider(fake), model="demo-echo")
     _queue(chat, " ".join(f"word{i}" for i in range(600)))  # ~20 s of streaming
     port = free_port()
     server = _server(tmp_path, argv, port)

@@ -17,9 +17,9 @@ from django.contrib.auth.models import User
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.sync.client import ClientConnection, connect
 
-from chatcore import persistence
-from chatcore.fakeprovider.testing import FakeProviderProcess
+from chatcore.chats import create_chat
 from chatcore.models import Chat, ChatMessage, ChatRetryEvent, ChatStatus, MessageRole, Provider
+from tests.fakeserver import FakeProviderProcess
 from tests.system.topology import (
     Processes,
     RedisServer,
@@ -61,7 +61,7 @@ def _chat(fake: FakeProviderProcess, username: str) -> tuple[Chat, str]:
         name="fake", kind="fake", base_url=fake.openai_base_url, models=["demo-echo"]
     )
     user = User.objects.create_user(username)
-    chat = persistence.create_chat(owner=user, provider=provider, model="demo-echo")
+    chat = create_chat(owner=user, provider=provider, model="demo-echo")
     return chat, login_session(user)
 
 

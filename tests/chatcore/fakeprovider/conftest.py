@@ -10,8 +10,8 @@ import anthropic
 import openai
 import pytest
 
-from chatcore.fakeprovider.testing import FakeProviderServer
 from tests.chatcore.fakeprovider import sdk
+from tests.fakeserver import FakeProviderServer
 
 
 @pytest.fixture(scope="module")

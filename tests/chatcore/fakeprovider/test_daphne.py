@@ -13,10 +13,10 @@ import httpx2
 import pytest
 
 from chatcore.fakeprovider import token_text
-from chatcore.fakeprovider.testing import free_port
 from tests.chatcore.fakeprovider import sdk
 from tests.chatcore.fakeprovider.conftest import scenario
 from tests.chatcore.fakeprovider.sdk import APIS, Result, stream
+from tests.fakeserver import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -11,9 +11,9 @@ import openai
 import pytest
 
 from chatcore.fakeprovider import DEMO_RATE, DEMO_TOKENS, SCENARIOS, create_app, token_text
-from chatcore.fakeprovider.testing import FakeProviderServer
 from tests.chatcore.fakeprovider import sdk
 from tests.chatcore.fakeprovider.sdk import APIS, Result, create, stream
+from tests.fakeserver import FakeProviderServer
 
 PARAGRAPH = token_text(DEMO_TOKENS)
 

@@ -8,9 +8,9 @@ from channels.routing import URLRouter
 from django.urls import re_path
 
 from chatcore.fakeprovider import create_app, token_text
-from chatcore.fakeprovider.testing import FakeProviderServer
 from tests.chatcore.fakeprovider import sdk
 from tests.chatcore.fakeprovider.sdk import APIS, stream
+from tests.fakeserver import FakeProviderServer
 
 
 def root_path_router(fake):

@@ -51,7 +51,7 @@ def test_package_exports_resolve():
 
 def test_no_django_in_a_fresh_interpreter():
     code = (
-        "import sys, chatcore.fakeprovider, chatcore.fakeprovider.testing, chatcore.fakeprovider.__main__;"
+        "import sys, chatcore.fakeprovider, tests.fakeserver, chatcore.fakeprovider.__main__;"
         "print('django' in sys.modules)"
     )
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -12,9 +12,9 @@ import openai
 import pytest
 
 from chatcore.fakeprovider import token_text
-from chatcore.fakeprovider.testing import FakeProviderProcess
 from tests.chatcore.fakeprovider import sdk
 from tests.chatcore.fakeprovider.conftest import scenario
+from tests.fakeserver import FakeProviderProcess
 
 SLOW = scenario({"kind": "ok", "tokens": 400, "rate": 50})
 

@@ -24,10 +24,10 @@ from chatcore.fakeprovider import (
 )
 from chatcore.fakeprovider.outcomes import Outcome, ScenarioError, parse_outcome
 from chatcore.fakeprovider.scenarios import SCENARIOS, choose_scenario
-from chatcore.fakeprovider.testing import FakeProviderServer
 from tests.chatcore.fakeprovider import sdk
 from tests.chatcore.fakeprovider.conftest import scenario
 from tests.chatcore.fakeprovider.sdk import APIS, create, stream
+from tests.fakeserver import FakeProviderServer
 
 T0 = 1_732_483_200.0
 

@@ -7,10 +7,10 @@ import openai
 import pytest
 
 from chatcore.fakeprovider import create_app, token_text
-from chatcore.fakeprovider.testing import FakeProviderServer
 from tests.chatcore.fakeprovider.conftest import scenario
 from tests.chatcore.fakeprovider.sdk import APIS, create, stream
 from tests.chatcore.fakeprovider.sdk import openai_client as openai_client_for
+from tests.fakeserver import FakeProviderServer
 
 SCRIPT = scenario({"kind": "rate_limit", "retry_after": 1}, {"kind": "ok", "tokens": 3})
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
+from chatcore.contract import ChatError
 from chatcore.errors import ClassifiedError, ErrorKind, terminal_message
 from chatcore.models import Chat, ChatMessage, MessageRole, Provider, ProviderKind, text_parts
 
@@ -54,4 +55,5 @@ def add_message(chat: Chat, role: MessageRole, text: str, **fields: Any) -> Chat
 def error_payload(kind: ErrorKind, **fields: Any) -> dict[str, Any]:
     """The `ChatError` the runner would persist for a classification of this kind."""
     base = ClassifiedError(kind=kind, **fields)
-    return dataclasses.replace(base, message=base.message or terminal_message(base)).error_payload()
+    classified = dataclasses.replace(base, message=base.message or terminal_message(base))
+    return ChatError.from_classified(classified).to_json()

@@ -1,4 +1,5 @@
-"""Reading `last_error` is tolerant: anything that is not a valid ChatError reads as generic."""
+"""Reading `last_error` is tolerant: anything that is not a valid ChatError reads as generic
+(`ChatError.from_stored`, compared as the JSON it stands for)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,16 @@ from typing import Any
 
 import pytest
 
+from chatcore.contract import ChatError
 from chatcore.errors import ClassifiedError, ErrorKind, terminal_message
-from chatcore.persistence import decode_chat_error
 from tests.chatcore.persistence.factories import make_chat
 
 GENERIC_MESSAGE = terminal_message(ClassifiedError(kind=ErrorKind.GENERIC))
+
+
+def decode_chat_error(stored: Any) -> dict[str, Any] | None:
+    error = ChatError.from_stored(stored)
+    return None if error is None else error.to_json()
 
 
 class _Explosive(dict[str, Any]):
@@ -120,9 +126,9 @@ def test_decode_chat_error(stored: Any, expected: dict[str, Any] | None) -> None
 
 @pytest.mark.parametrize("kind", list(ErrorKind), ids=str)
 def test_every_kind_is_valid(kind: ErrorKind) -> None:
-    payload = ClassifiedError(
-        kind=kind, message="m", provider="openai", status_code=503
-    ).error_payload()
+    payload = ChatError.from_classified(
+        ClassifiedError(kind=kind, message="m", provider="openai", status_code=503)
+    ).to_json()
     assert decode_chat_error(payload) == payload
 
 
@@ -139,5 +145,5 @@ def test_every_kind_is_valid(kind: ErrorKind) -> None:
 def test_model_reads_stored_values_tolerantly(stored: Any, kind: str) -> None:
     chat = make_chat(last_error=stored)
     chat.refresh_from_db()
-    assert chat.error == decode_chat_error(stored)
+    assert chat.error == ChatError.from_stored(stored)
     assert chat.error_kind == kind

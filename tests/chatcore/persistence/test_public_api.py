@@ -1,4 +1,4 @@
-"""Every public name of the persistence modules is listed in `__all__`, and exists."""
+"""Every public name of the persistence and chats modules is listed in `__all__`, and exists."""
 
 from __future__ import annotations
 
@@ -10,10 +10,15 @@ from tests.public_api import assert_all_is_complete
 
 MODULES = [
     "chatcore.keys",
-    "chatcore.persistence",
+    "chatcore.contract",
+    "chatcore.chats",
+    "chatcore.chats.commands",
+    "chatcore.chats.lifecycle",
+    "chatcore.chats.messaging",
+    "chatcore.chats.service",
+    "chatcore.chats.validation",
     "chatcore.models",
     "chatcore.models.chat",
-    "chatcore.models.chat_error",
     "chatcore.models.message",
     "chatcore.models.provider",
     "chatcore.models.retry_event",

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from chatcore.fakeprovider.testing import FakeProviderServer
 from chatcore.providers import (
     Adapter,
     Finish,
@@ -24,6 +23,7 @@ from chatcore.providers import (
     TurnRequest,
     build_adapter,
 )
+from tests.fakeserver import FakeProviderServer
 
 KEY = "sk-test"
 MODEL = "test-model"

@@ -6,7 +6,6 @@ import time
 
 import pytest
 
-from chatcore.fakeprovider.testing import FakeProviderServer
 from chatcore.providers import (
     Adapter,
     AnthropicAdapter,
@@ -17,6 +16,7 @@ from chatcore.providers import (
     build_adapter,
 )
 from tests.chatcore.providers.conftest import APIS, Api, consume, turn
+from tests.fakeserver import FakeProviderServer
 
 # (kind, adapter class, provider id used for classification)
 KINDS = [

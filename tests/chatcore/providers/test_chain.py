@@ -6,9 +6,9 @@ import pytest
 
 from chatcore.errors import ClassifiedError, ErrorKind, classify
 from chatcore.fakeprovider import token_text
-from chatcore.fakeprovider.testing import FakeProviderServer
 from chatcore.providers import Finish
 from tests.chatcore.providers.conftest import APIS, RESPONSES, Api, consume, turn
+from tests.fakeserver import FakeProviderServer
 
 
 @pytest.mark.parametrize("api", APIS, ids=[a.name for a in APIS])

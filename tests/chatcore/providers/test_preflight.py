@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from chatcore.errors import ClassifiedError, ErrorKind, classify, terminal_message
-from chatcore.fakeprovider.testing import FakeProviderServer
 from tests.chatcore.providers.conftest import APIS, Api, consume, turn
+from tests.fakeserver import FakeProviderServer
 
 # (config flags, the kind they must raise as): disabled wins, it is the operator's decision.
 REFUSALS = [

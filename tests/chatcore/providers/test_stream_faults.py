@@ -12,9 +12,9 @@ import pytest
 
 from chatcore.errors import ErrorKind, classify
 from chatcore.fakeprovider import token_text
-from chatcore.fakeprovider.testing import free_port
 from tests.chatcore.providers.conftest import ANTHROPIC, APIS, RESPONSES, Api, consume, turn
 from tests.chatcore.providers.matrix import Fault, assert_classified, cases, expected_for
+from tests.fakeserver import free_port
 
 API_IDS = [api.name for api in APIS]
 

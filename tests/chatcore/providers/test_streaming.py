@@ -7,7 +7,6 @@ import re
 import pytest
 
 from chatcore.fakeprovider import token_text
-from chatcore.fakeprovider.testing import FakeProviderServer
 from chatcore.providers import Finish, Message, TextDelta, TurnRequest, Usage
 from chatcore.providers.anthropic_messages import DEFAULT_MAX_TOKENS
 from tests.chatcore.providers.conftest import (
@@ -22,6 +21,7 @@ from tests.chatcore.providers.conftest import (
     consume,
     turn,
 )
+from tests.fakeserver import FakeProviderServer
 
 API_IDS = [api.name for api in APIS]
 PROMPT_WORDS = len(PROMPT.split())

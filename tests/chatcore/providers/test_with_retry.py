@@ -14,7 +14,6 @@ import pytest
 
 from chatcore.errors import ClassifiedError, ErrorKind
 from chatcore.fakeprovider import token_text
-from chatcore.fakeprovider.testing import FakeProviderServer
 from chatcore.providers import Adapter, Finish, Message, TextDelta, TurnRequest
 from chatcore.retry import (
     AttemptBuffer,
@@ -24,6 +23,7 @@ from chatcore.retry import (
     run_with_retry,
 )
 from tests.chatcore.providers.conftest import ANTHROPIC, APIS, MODEL, RESPONSES, Api, turn
+from tests.fakeserver import FakeProviderServer
 
 API_IDS = [api.name for api in APIS]
 # Local backoff far below the Retry-After used here, so the provider's floor is what counts.

@@ -17,13 +17,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from prometheus_client import CollectorRegistry
 
-from chatcore import persistence
-from chatcore.fakeprovider.testing import FakeProviderServer
+from chatcore.chats import chat_group, create_chat
+from chatcore.chats import lifecycle as runner_store
 from chatcore.metrics import RetryMetrics
 from chatcore.models import Chat, ChatMessage, ChatStatus, MessageRole, Provider, text_parts
 from chatcore.retry import RetryPolicy
-from chatcore.runner import Runner, TurnSettings, chat_group
-from chatcore.runner import store as runner_store
+from chatcore.runner import Runner, TurnSettings
+from tests.fakeserver import FakeProviderServer
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def make_provider(fake: FakeProviderServer, *, kind: str = "fake", name: str = "
 
 def make_chat(provider: Provider, model: str, *, username: str = "alice") -> Chat:
     user, _ = User.objects.get_or_create(username=username)
-    return persistence.create_chat(owner=user, provider=provider, model=model, title=model)
+    return create_chat(owner=user, provider=provider, model=model, title=model)
 
 
 def queue_turn(chat: Chat, text: str = "Hello there") -> None:

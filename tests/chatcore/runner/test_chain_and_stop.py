@@ -8,8 +8,9 @@ import time
 import pytest
 from asgiref.sync import sync_to_async
 
+from chatcore.chats.commands import request_stop
+from chatcore.chats.messaging import STOP
 from chatcore.models import Chat, ChatMessage, ChatRetryEvent, ChatStatus, MessageRole, text_parts
-from chatcore.runner import control
 from tests.chatcore.runner.conftest import Subscriber, make_chat, make_provider, queue_turn, running
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -70,9 +71,9 @@ async def test_stop_during_a_30_second_retry_wait_ends_within_a_second(fresh_fak
         await db(queue_turn)(chat)
         await viewer.until("retry")
         started = time.monotonic()
-        owner = await db(control.request_stop)(chat)
+        owner = await db(request_stop)(chat)
         assert owner
-        await layer.send(owner, {"type": "chatd.stop", "chat": chat.pk})
+        await layer.send(owner, {"type": STOP, "chat": chat.pk})
         await _until_stopped(viewer, chat)
         elapsed = time.monotonic() - started
 
@@ -104,7 +105,7 @@ async def test_stop_before_any_runner_claims_dequeues_the_turn(fresh_fake, layer
     chat = await db(make_chat)(provider, "demo-echo")
     await db(ChatMessage.objects.create)(chat=chat, role=MessageRole.USER, content=text_parts("hi"))
     await db(Chat.objects.filter(pk=chat.pk).update)(status=ChatStatus.PENDING)
-    assert await db(control.request_stop)(chat) == ""
+    assert await db(request_stop)(chat) == ""
     assert (await db(Chat.objects.get)(pk=chat.pk)).status == ChatStatus.IDLE
 
 
@@ -121,7 +122,7 @@ async def test_a_stop_whose_message_was_lost_is_seen_at_the_next_lease_renewal(
     ):
         await db(queue_turn)(chat)
         await viewer.until("retry")
-        assert await db(control.request_stop)(chat)
+        assert await db(request_stop)(chat)
         await _until_stopped(viewer, chat)
 
     await _assert_stopped_cleanly(chat)

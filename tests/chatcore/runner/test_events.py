@@ -8,12 +8,13 @@ from typing import Any
 import pytest
 from channels.layers import InMemoryChannelLayer
 
+from chatcore.chats import chat_group
+from chatcore.contract import Phase
 from chatcore.runner.events import (
     FRAME_BUDGET,
     MAX_FRAME_INTERVAL,
     MIN_FRAME_INTERVAL,
     ChatEvents,
-    chat_group,
     frame_interval_for,
 )
 
@@ -37,7 +38,7 @@ async def test_deltas_between_frames_go_out_together_and_whole() -> None:
     layer = InMemoryChannelLayer()
     viewer = await _viewer(layer, 1)
     events = ChatEvents(layer, 1, seq=10, frame_interval=0.05)
-    await events.status("streaming", 1)
+    await events.status(Phase.STREAMING, 1)
     for token in ["Hel", "lo", ", ", "wor", "ld"]:
         await events.delta(token)
     await events.done(99, 1)

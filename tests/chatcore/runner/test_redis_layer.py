@@ -24,8 +24,8 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from chatcore.chats import chat_group
 from chatcore.fakeprovider import STAMPED_TOKEN
-from chatcore.runner import chat_group
 from chatcore.runner.snapshot import chat_snapshot
 from tests.chatcore.runner.conftest import make_chat, make_provider, queue_turn, running
 from tests.system.topology import RedisServer

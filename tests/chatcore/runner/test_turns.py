@@ -9,7 +9,6 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from chatcore.fakeprovider import token_text
-from chatcore.fakeprovider.testing import FakeProviderServer
 from chatcore.models import Chat, ChatMessage, ChatRetryEvent, ChatStatus, MessageRole
 from tests.chatcore.runner.conftest import (
     Counter,
@@ -19,6 +18,7 @@ from tests.chatcore.runner.conftest import (
     queue_turn,
     running,
 )
+from tests.fakeserver import FakeProviderServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -14,10 +14,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from chatcore.chats.messaging import RUNNERS_GROUP
 from chatcore.errors import ClassifiedError, ErrorKind, kind_label
 from chatcore.models import Chat, ChatStatus, MessageRole
-from chatcore.persistence import record_retry_event
-from chatcore.runner.worker import RUNNERS_GROUP
+from tests.chatcore.chats.test_commands import record_retry_event
 from tests.chatcore.persistence.factories import (
     add_message,
     error_payload,

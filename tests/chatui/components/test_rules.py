@@ -7,14 +7,15 @@ from typing import Any
 
 import pytest
 
+from chatcore.contract import ChatError, ChatRetry, Phase
 from chatcore.errors import ClassifiedError, ErrorKind
 from chatui import components
 from chatui.components import (
     DELAYED_START_TITLE,
     THINKING_TITLE,
     CalloutChoice,
-    LiveState,
-    Phase,
+    CalloutState,
+    PageState,
     callout_context,
     callout_title,
     seconds_until,
@@ -102,9 +103,13 @@ def test_shows_usage_link(kind: str, provider: str | None, shown: bool) -> None:
     assert shows_usage_link(kind, provider) is shown
 
 
-RETRY = {"attempt": 2, "retrying_at": "2026-05-01T12:00:05.000Z", "error": "x", "kind": "timeout"}
-STREAM_ERROR = {"message": "stream failed", "kind": "timeout", "retryable": True}
-PERSISTED = {"message": "old failure", "kind": "auth", "retryable": False}
+RETRY = ChatRetry.from_json(
+    {"attempt": 2, "retrying_at": "2026-05-01T12:00:05.000Z", "error": "x", "kind": "timeout"}
+)
+STREAM_ERROR = ChatError.from_json(
+    {"message": "stream failed", "kind": "timeout", "retryable": True}
+)
+PERSISTED = ChatError.from_json({"message": "old failure", "kind": "auth", "retryable": False})
 RECONNECT = {"attempt": 1, "deadline": "2026-05-01T12:00:02.000Z"}
 
 
@@ -112,50 +117,50 @@ RECONNECT = {"attempt": 1, "deadline": "2026-05-01T12:00:02.000Z"}
     ("state", "expected"),
     [
         pytest.param(
-            LiveState(
+            PageState(
                 retry=RETRY,
                 stream_error=STREAM_ERROR,
                 reconnect=RECONNECT,
-                phase="starting",
+                phase=Phase.STARTING,
                 persisted_error=PERSISTED,
             ),
-            CalloutChoice(Phase.RETRYING, RETRY),
+            CalloutChoice(CalloutState.RETRYING, RETRY),
             id="retrying_beats_everything",
         ),
         pytest.param(
-            LiveState(stream_error=STREAM_ERROR, reconnect=RECONNECT, persisted_error=PERSISTED),
-            CalloutChoice(Phase.FAILED, STREAM_ERROR),
+            PageState(stream_error=STREAM_ERROR, reconnect=RECONNECT, persisted_error=PERSISTED),
+            CalloutChoice(CalloutState.FAILED, STREAM_ERROR),
             id="stream_error_beats_reconnecting",
         ),
         pytest.param(
-            LiveState(reconnect=RECONNECT, phase="starting", persisted_error=PERSISTED),
-            CalloutChoice(Phase.RECONNECTING, RECONNECT),
+            PageState(reconnect=RECONNECT, phase=Phase.STARTING, persisted_error=PERSISTED),
+            CalloutChoice(CalloutState.RECONNECTING, RECONNECT),
             id="reconnecting_beats_starting",
         ),
         pytest.param(
-            LiveState(
-                phase="starting", started_at="2026-05-01T12:00:00Z", persisted_error=PERSISTED
+            PageState(
+                phase=Phase.STARTING, started_at="2026-05-01T12:00:00Z", persisted_error=PERSISTED
             ),
-            CalloutChoice(Phase.STARTING, {"started_at": "2026-05-01T12:00:00Z"}),
+            CalloutChoice(CalloutState.STARTING, {"started_at": "2026-05-01T12:00:00Z"}),
             id="starting_beats_persisted_error",
         ),
         pytest.param(
-            LiveState(phase="streaming", persisted_error=PERSISTED),
+            PageState(phase=Phase.STREAMING, persisted_error=PERSISTED),
             CalloutChoice(None, {}),
             id="streaming_hides_persisted_error_and_shows_no_callout",
         ),
         pytest.param(
-            LiveState(phase="idle", persisted_error=PERSISTED),
-            CalloutChoice(Phase.FAILED, PERSISTED),
+            PageState(phase=Phase.IDLE, persisted_error=PERSISTED),
+            CalloutChoice(CalloutState.FAILED, PERSISTED),
             id="idle_shows_persisted_error",
         ),
-        pytest.param(LiveState(), None, id="idle_with_nothing_shows_nothing"),
+        pytest.param(PageState(), None, id="idle_with_nothing_shows_nothing"),
         pytest.param(
-            LiveState(phase="streaming"), CalloutChoice(None, {}), id="streaming_shows_nothing"
+            PageState(phase=Phase.STREAMING), CalloutChoice(None, {}), id="streaming_shows_nothing"
         ),
     ],
 )
-def test_select_callout_priority(state: LiveState, expected: CalloutChoice | None) -> None:
+def test_select_callout_priority(state: PageState, expected: CalloutChoice | None) -> None:
     assert select_callout(state) == expected
 
 
@@ -188,7 +193,10 @@ def _retry_payload(**fields: Any) -> dict[str, Any]:
         status_code=fields.pop("status_code", 429),
         retryable=True,
     )
-    payload = classified.retry_payload(fields.pop("attempt", 2), fields.pop("delay", 5.0), NOW)
+    retry = ChatRetry.from_classified(
+        classified, attempt=fields.pop("attempt", 2), delay=fields.pop("delay", 5.0), now=NOW
+    )
+    payload = retry.to_json()
     payload.update(fields)
     return payload
 
@@ -223,14 +231,16 @@ def test_retrying_context_is_built_from_the_chat_retry_payload() -> None:
 
 
 def test_failed_context_is_built_from_the_chat_error_payload() -> None:
-    payload = ClassifiedError(
-        kind="generic",
-        provider="anthropic",
-        message="Anthropic returned an unexpected error. Send the message again.",
-        detail="image exceeds 5 MB maximum",
-        status_code=500,
-        retryable=True,
-    ).error_payload()
+    payload = ChatError.from_classified(
+        ClassifiedError(
+            kind="generic",
+            provider="anthropic",
+            message="Anthropic returned an unexpected error. Send the message again.",
+            detail="image exceeds 5 MB maximum",
+            status_code=500,
+            retryable=True,
+        )
+    )
     context = callout_context("failed", payload, now=NOW)
     assert {key: context[key] for key in ("title", "label", "message", "detail")} == {
         "title": "Request failed",
@@ -271,7 +281,8 @@ def test_try_again_only_after_a_retryable_terminal_error(
 def test_retry_now_respects_the_provider_floor(not_before: str, disabled: bool) -> None:
     context = callout_context("retrying", _retry_payload(not_before=not_before), now=NOW)
     assert context["retry_now_disabled"] is disabled
-    assert context["not_before"] == not_before
+    # An unreadable floor is no floor (the contract's reader drops it).
+    assert context["not_before"] == (not_before if not_before != "garbage" else "")
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.template import Context, Template
 
+from chatcore.contract import ChatError, ChatRetry, Phase, format_utc
 from chatcore.errors import ClassifiedError, ErrorKind, kind_label
-from chatui.components import LiveState, callout_context, region_context
+from chatui.components import PageState, callout_context, region_context
 from chatui.gallery.dom import Node, parse_html, select, text_of
 from chatui.templatetags import chat_components
 from chatui.templatetags.chat_components import COMPONENT_NAMES, render_component
@@ -73,7 +74,9 @@ def _retrying_html(**retry: object) -> str:
     classified = ClassifiedError(
         kind="overloaded", provider="anthropic", status_code=529, retryable=True
     )
-    payload = classified.retry_payload(3, 30, datetime.now(UTC))
+    payload = ChatRetry.from_classified(
+        classified, attempt=3, delay=30, now=datetime.now(UTC)
+    ).to_json()
     payload.update(retry)
     return render_component("chat_status_callout", callout_context("retrying", payload))
 
@@ -96,7 +99,7 @@ def test_retrying_callout_hooks() -> None:
 
 
 def test_retry_now_disabled_until_the_floor() -> None:
-    floor = (datetime.now(UTC) + timedelta(seconds=20)).isoformat()
+    floor = format_utc(datetime.now(UTC) + timedelta(seconds=20))
     button = _one(_retrying_html(not_before=floor), "[data-retry-now]")
     assert "disabled" in button.attrs
     assert button.attrs["data-not-before"] == floor
@@ -110,7 +113,9 @@ def test_retry_now_disabled_until_the_floor() -> None:
     ],
 )
 def test_failed_callout_status_chip(status_code: int, chip: str | None) -> None:
-    payload = ClassifiedError(kind="timeout", message="m", status_code=status_code).error_payload()
+    payload = ChatError.from_classified(
+        ClassifiedError(kind="timeout", message="m", status_code=status_code)
+    )
     html = render_component("chat_status_callout", callout_context("failed", payload))
     chips = select(parse_html(html), "[data-status-code]")
     assert [text_of(node) for node in chips] == ([chip] if chip else [])
@@ -156,9 +161,9 @@ def test_provider_text_is_always_escaped(text: str) -> None:
 
 def test_failed_callout_never_shows_retryable_or_a_provider_row() -> None:
     for kind in ErrorKind:
-        payload = ClassifiedError(
-            kind=kind, provider="anthropic", message="m", retryable=True
-        ).error_payload()
+        payload = ChatError.from_classified(
+            ClassifiedError(kind=kind, provider="anthropic", message="m", retryable=True)
+        )
         html = render_component("chat_status_callout", callout_context("failed", payload))
         text = text_of(parse_html(html))
         assert "Retryable" not in text and "retryable" not in text
@@ -169,7 +174,9 @@ def test_region_has_a_polite_live_region_outside_the_countdown() -> None:
     classified = ClassifiedError(
         kind="rate_limit", provider="openai", status_code=429, retryable=True
     )
-    state = LiveState(retry=classified.retry_payload(2, 9, datetime.now(UTC)))
+    state = PageState(
+        retry=ChatRetry.from_classified(classified, attempt=2, delay=9, now=datetime.now(UTC))
+    )
     html = render_component("callout_region", region_context(state))
     root = parse_html(html)
     live = select(root, '[data-callout-region] [aria-live="polite"]')
@@ -186,7 +193,7 @@ def test_region_has_a_polite_live_region_outside_the_countdown() -> None:
 
 
 def test_region_without_a_callout_is_an_empty_slot() -> None:
-    html = render_component("callout_region", region_context(LiveState(phase="streaming")))
+    html = render_component("callout_region", region_context(PageState(phase=Phase.STREAMING)))
     assert not select(parse_html(html), "[data-callout-slot] [data-callout]")
 
 

@@ -25,11 +25,11 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 
-from chatcore import persistence
-from chatcore.fakeprovider.testing import FakeProviderServer
+from chatcore.chats import create_chat
 from chatcore.models import Chat, ChatMessage, MessageRole, Provider
 from chatui.gallery.dom import Node, parse_html, select
 from tests.chatcore.runner.conftest import running  # noqa: F401 - one runner helper for both suites
+from tests.fakeserver import FakeProviderServer
 
 ORIGIN = (b"origin", b"http://localhost")
 
@@ -92,7 +92,7 @@ def make_chat(fake: FakeProviderServer, owner: User, model: str = "demo-echo") -
         name="fake",
         defaults={"kind": "fake", "base_url": fake.openai_base_url, "models": [model]},
     )
-    return persistence.create_chat(owner=owner, provider=provider, model=model, title=model)
+    return create_chat(owner=owner, provider=provider, model=model, title=model)
 
 
 @dataclass

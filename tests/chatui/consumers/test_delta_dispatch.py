@@ -14,7 +14,7 @@ import time
 import pytest
 from asgiref.sync import sync_to_async
 
-from chatcore.runner import chat_group
+from chatcore.chats import chat_group
 from chatui.gallery.dom import select, text_of
 from tests.chatui.consumers.conftest import (
     chat_event,

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from chatcore.chats import MAX_MESSAGE_CHARS
 from chatcore.models import Chat, ChatMessage, ChatStatus
-from chatcore.runner.control import MAX_MESSAGE_CHARS
-from chatui.consumers import MAX_FRAME_BYTES, ClientFrame, FrameError, parse_frame
+from chatui.frames import MAX_FRAME_BYTES, ClientFrame, FrameError, parse_frame
 from chatui.gallery.dom import select, text_of
 from tests.chatui.consumers.conftest import db, make_chat, make_user, session_cookie, socket
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from prometheus_client import REGISTRY
 
-from chatcore.runner import chat_group
+from chatcore.chats import chat_group
 from chatui.gallery.dom import select, text_of
 from tests.chatui.consumers.conftest import (
     assistant_texts,

@@ -136,7 +136,11 @@ async def test_a_terminal_error_shows_the_failed_callout_and_is_persisted(
     assert not select(callout, "[data-usage-link]"), "View usage is only for our own limit"
     assert not select(frame, "[data-provisional]")
     stored = await db(Chat.objects.get)(pk=chat.pk)
-    assert stored.status == ChatStatus.FAILED and stored.error["kind"] == kind
+    assert (
+        stored.status == ChatStatus.FAILED
+        and stored.error is not None
+        and stored.error.kind == kind
+    )
     assert text_of(select(callout, "[data-callout-message]")[0]) == stored.error["message"]
     assert text_of(select(callout, "[data-detail]")[0]) == stored.error["detail"]
     persisted = _callout(snapshot)

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from chatcore.contract import format_utc
 from chatcore.models import Chat, ChatStatus, Provider
 from chatui.gallery.dom import parse_html, select, text_of
 from tests.chatcore.persistence.factories import add_message, make_chat, make_provider
@@ -144,7 +145,7 @@ def test_the_chat_page_holds_the_socket_transcript_callout_region_and_composer(
 def test_the_chat_page_shows_a_retry_in_progress_and_htmx_gets_the_partial(
     alice_client: Client, alice: User, demo_provider: Provider
 ) -> None:
-    retrying_at = (datetime.now(UTC) + timedelta(seconds=30)).isoformat().replace("+00:00", "Z")
+    retrying_at = format_utc(datetime.now(UTC) + timedelta(seconds=30))
     retry = {
         "attempt": 2,
         "delay_ms": 30000,

@@ -1,4 +1,5 @@
-"""Run the fake provider for tests: in a background thread, or as a killable subprocess."""
+"""Run the fake provider for tests and benchmarks: in a background thread, or as a killable
+subprocess. (A test harness: it is not part of the `chatcore.fakeprovider` package.)"""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ __all__ = ["ASGIApp", "FakeProviderProcess", "FakeProviderServer", "free_port"]
 
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
-_ROOT = Path(__file__).resolve().parents[2]
+_ROOT = Path(__file__).resolve().parents[1]
 _LOOPBACK = "127.0.0.1"
 # No proxies: control calls must reach loopback directly whatever the environment says.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))

@@ -1,4 +1,5 @@
-"""The persistence service: retry events, chat errors, re-queueing and preflight."""
+"""The chats service's commands and lifecycle on a real database: retry events, chat errors,
+re-queueing, preflight and chat creation."""
 
 from __future__ import annotations
 
@@ -9,16 +10,13 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
+from chatcore.chats import create_chat, lifecycle
+from chatcore.chats.commands import clear_error as clear_chat_error
+from chatcore.chats.commands import requeue_last_turn
+from chatcore.contract import ChatError, ChatRetry
 from chatcore.errors import ClassifiedError, ErrorKind, terminal_message
 from chatcore.models import Chat, ChatRetryEvent, ChatStatus, MessageRole, Provider
-from chatcore.persistence import (
-    clear_chat_error,
-    create_chat,
-    preflight,
-    record_retry_event,
-    requeue_last_turn,
-    set_chat_error,
-)
+from chatcore.runner.context import preflight
 from tests.chatcore.persistence.factories import add_message, make_chat, make_provider, make_user
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +34,20 @@ def _overloaded() -> ClassifiedError:
         detail="Overloaded",
     )
     return dataclasses.replace(base, message=terminal_message(base))
+
+
+def record_retry_event(
+    chat: Chat | int, attempt: int, classified: ClassifiedError, delay: float, retrying_at: datetime
+) -> ChatRetryEvent:
+    """A retry published by the runner holding the chat's lease (``lifecycle.mark_retrying``)."""
+    chat_id = chat if isinstance(chat, int) else chat.pk
+    Chat.objects.filter(pk=chat_id).update(lease_owner="runner-1", status=ChatStatus.RUNNING)
+    now = retrying_at - timedelta(seconds=delay)
+    retry = ChatRetry.from_classified(classified, attempt=attempt, delay=delay, now=now)
+    lifecycle.mark_retrying(
+        chat_id, "runner-1", retry=retry, classified=classified, seq=1, clear_chain=False
+    )
+    return ChatRetryEvent.objects.filter(chat_id=chat_id).latest("id")
 
 
 def test_record_retry_event_stores_what_was_published() -> None:
@@ -80,22 +92,23 @@ def test_record_retry_event_accepts_a_chat_id_and_defaults() -> None:
     )
 
 
-def test_set_chat_error_stores_exactly_the_payload() -> None:
-    chat = make_chat(status=ChatStatus.RUNNING)
-    classified = _overloaded()
-    set_chat_error(chat, classified)
+def test_a_terminal_failure_stores_exactly_the_chat_error() -> None:
+    chat = make_chat(status=ChatStatus.RUNNING, lease_owner="runner-1")
+    error = ChatError.from_classified(_overloaded())
+    assert lifecycle.finish_failed(chat.pk, "runner-1", error=error, seq=3)
     fresh = Chat.objects.get(pk=chat.pk)
-    assert fresh.last_error == classified.error_payload()
-    assert fresh.error == classified.error_payload()
-    assert fresh.status == chat.status == ChatStatus.FAILED
+    assert fresh.last_error == error.to_json()
+    assert fresh.error == error
+    assert fresh.status == ChatStatus.FAILED
 
 
-def test_set_chat_error_keeps_fields_written_concurrently() -> None:
-    chat = make_chat(status=ChatStatus.RUNNING)
+def test_a_terminal_failure_is_not_stored_by_a_runner_without_the_lease() -> None:
+    chat = make_chat(status=ChatStatus.RUNNING, lease_owner="runner-2")
     Chat.objects.filter(pk=chat.pk).update(stop_requested=True, event_seq=41)
-    set_chat_error(chat, _overloaded(), status=ChatStatus.IDLE)
+    error = ChatError.from_classified(_overloaded())
+    assert not lifecycle.finish_failed(chat.pk, "runner-1", error=error, seq=3)
     fresh = Chat.objects.get(pk=chat.pk)
-    assert (fresh.stop_requested, fresh.event_seq, fresh.status) == (True, 41, ChatStatus.IDLE)
+    assert (fresh.stop_requested, fresh.event_seq, fresh.status) == (True, 41, ChatStatus.RUNNING)
 
 
 @pytest.mark.parametrize(
@@ -239,7 +252,7 @@ def test_preflight_errors_carry_their_terminal_messages() -> None:
     Provider.objects.filter(pk=provider.pk).update(enabled=False)
     disabled = preflight(chat)
     assert disabled is not None
-    assert disabled.error_payload() == {
+    assert ChatError.from_classified(disabled).to_json() == {
         "message": "Anthropic has been disabled. Contact an administrator.",
         "kind": "provider_disabled",
         "retryable": False,

@@ -1,4 +1,4 @@
-"""Lease renewal (chatcore.runner.store.renew): what a runner learns from it, on a real database."""
+"""Lease renewal (chatcore.chats.lifecycle.renew): what a runner learns from it, on a real database."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from chatcore.chats import lifecycle
 from chatcore.models import Chat, ChatStatus, Provider
-from chatcore.runner import store
 from tests.chatcore.runner.conftest import make_chat
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def leased() -> Chat:
 
 
 def _renew(chat: Chat, owner: str = "runner-a", seq: int = 7) -> str:
-    return store.renew(chat.pk, owner, lease_seconds=30, seq=seq)
+    return lifecycle.renew(chat.pk, owner, lease_seconds=30, seq=seq)
 
 
 def test_a_held_lease_is_extended_with_one_query(leased: Chat) -> None:

@@ -1,0 +1,59 @@
+"""The channel-layer names and messages between the web, the runners and the pages.
+
+* ``chat_group(id)``: every open page of a chat listens there for its events.
+* ``RUNNERS_GROUP``: every runner listens there for wake-ups.
+* Each runner also has its own channel, written on the chats it holds as their
+  ``lease_owner``, for the commands about one chat (stop, retry now, snapshot).
+
+Only this module spells these messages; the runner dispatches on the
+constants, the web calls the helpers (through ``chatcore.chats.service``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "CHAT_EVENT",
+    "LIVE_STATE",
+    "RETRY_NOW",
+    "RUNNERS_GROUP",
+    "SNAPSHOT",
+    "STOP",
+    "WAKE",
+    "chat_group",
+    "snapshot_request",
+    "tell_runner",
+    "wake_runners",
+]
+
+RUNNERS_GROUP = "chatd"
+
+# Runner commands.
+WAKE = "chatd.wake"  # a turn was queued: claim now instead of at the next poll
+STOP = "chatd.stop"  # {chat}: cancel that turn at once (during a retry wait too)
+RETRY_NOW = "chatd.retry_now"  # {chat}: cut the retry wait short (never below the floor)
+SNAPSHOT = "chatd.snapshot"  # {chat, reply_channel}: reply with LIVE_STATE
+
+# Messages to pages and snapshot requesters.
+CHAT_EVENT = "chat.event"  # one live event of a chat (the consumer's ``chat_event``)
+LIVE_STATE = "chat.live_state"  # {chat, live}: a runner's answer to SNAPSHOT
+
+
+def chat_group(chat_id: int) -> str:
+    """The Channels group every viewer of a chat joins."""
+    return f"chat_{chat_id}"
+
+
+async def wake_runners(layer: Any) -> None:
+    """Wake every runner so a queued turn is claimed now rather than at the next poll."""
+    await layer.group_send(RUNNERS_GROUP, {"type": WAKE})
+
+
+async def tell_runner(layer: Any, runner: str, command: str, chat_id: int) -> None:
+    """Send a command about one chat to the runner holding it (its lease owner)."""
+    await layer.send(runner, {"type": command, "chat": chat_id})
+
+
+def snapshot_request(chat_id: int, reply_channel: str) -> dict[str, Any]:
+    return {"type": SNAPSHOT, "chat": chat_id, "reply_channel": reply_channel}

@@ -1,0 +1,86 @@
+"""The chats service the web calls: a command's database work, then the runners told.
+
+Web code (the chat socket, the JSON API, the admin) never writes a chat's
+state nor spells a runner message: it calls these coroutines. The database
+part runs off the event loop; runners are then woken or told through the
+channel layer. Runners also poll the database, so a lost message only delays
+a turn by the poll interval, and a lost stop is seen at the next lease renewal.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+
+from chatcore.chats import commands, messaging
+from chatcore.chats.commands import RetryNow, SendOutcome, SendResult
+from chatcore.chats.validation import Outgoing
+from chatcore.models import Chat
+
+__all__ = ["ChatService"]
+
+log = logging.getLogger(__name__)
+
+
+class ChatService:
+    """Commands on chats, for a process whose channel layer is ``layer``."""
+
+    def __init__(self, layer: Any) -> None:
+        self.layer = layer
+
+    async def send(self, chat_id: int, message: Outgoing, *, turns_per_day: int) -> SendResult:
+        """Store and queue a validated message (see ``commands.send``); wakes the runners."""
+        result = await database_sync_to_async(_send)(chat_id, message, turns_per_day)
+        if result.outcome is SendOutcome.ACCEPTED:
+            await self._wake()
+        return result
+
+    async def stop(self, chat_id: int) -> bool:
+        """Stop the turn; False when no runner held it (a queued turn was just dequeued)."""
+        runner = await database_sync_to_async(_stop)(chat_id)
+        if runner:
+            await messaging.tell_runner(self.layer, runner, messaging.STOP, chat_id)
+        return bool(runner)
+
+    async def retry_now(self, chat_id: int) -> RetryNow:
+        """Cut a retry wait short, or re-queue a failed turn (``commands.request_retry_now``)."""
+        result = await database_sync_to_async(_retry_now)(chat_id)
+        if result.action == "skipped" and result.lease_owner:
+            await messaging.tell_runner(
+                self.layer, result.lease_owner, messaging.RETRY_NOW, chat_id
+            )
+        elif result.action == "requeued":
+            await self._wake()
+        return result
+
+    async def requeue(self, chat: Chat) -> bool:
+        """An operator re-queues a chat's last turn; False when there is none to re-queue."""
+        queued = await database_sync_to_async(commands.requeue_last_turn)(chat)
+        if queued:
+            await self._wake()
+        return queued
+
+    async def clear_error(self, chat: Chat) -> None:
+        """An operator forgets a chat's last error; a failed chat becomes idle."""
+        await database_sync_to_async(commands.clear_error)(chat)
+
+    async def _wake(self) -> None:
+        try:
+            await messaging.wake_runners(self.layer)
+        except Exception:
+            # The layer is down: the turn is queued all the same and runners poll.
+            log.warning("could not wake the runners; they will poll", exc_info=True)
+
+
+def _send(chat_id: int, message: Outgoing, turns_per_day: int) -> SendResult:
+    return commands.send(Chat.objects.get(pk=chat_id), message, turns_per_day=turns_per_day)
+
+
+def _stop(chat_id: int) -> str:
+    return commands.request_stop(Chat.objects.get(pk=chat_id))
+
+
+def _retry_now(chat_id: int) -> RetryNow:
+    return commands.request_retry_now(Chat.objects.get(pk=chat_id))
