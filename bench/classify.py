@@ -36,10 +36,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from chatcore.errors import ErrorKind, ProviderError, classify
-from chatcore.errors.patterns import PATTERNS
+from chatcore.errors import PATTERNS, ErrorKind, ProviderError, classify
 
-FLOOR = re.compile("|".join(f"(?:{pattern})" for _, pattern in PATTERNS))
+FLOOR = re.compile("|".join(f"(?:{phrase.pattern})" for phrase in PATTERNS))
 TARGETS = {"plain": 4.0, "structured": 8.0}
 
 MODELS = [

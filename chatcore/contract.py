@@ -55,7 +55,7 @@ class Phase(StrEnum):
     def parse(cls, value: object, default: Phase | None = None) -> Phase:
         """The phase a stored or received value names; ``default`` (IDLE) otherwise."""
         try:
-            return cls(value)
+            return cls(str(value)) if isinstance(value, str) else default or cls.IDLE
         except ValueError:
             return default or cls.IDLE
 
@@ -122,6 +122,10 @@ def _status(value: object) -> int:
     return 0
 
 
+def _flag(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
 def _plain(data: dict[str, Any], **optional: Any) -> dict[str, Any]:
     """``data`` plus the optional fields that are set (empty ones are omitted)."""
     data.update((key, value) for key, value in optional.items() if value)
@@ -144,7 +148,7 @@ class ChatError:
         kind = _kind(self.kind)
         provider = normalize_provider(self.provider)
         message = _text(self.message) or _terminal(kind, provider)
-        retryable = self.retryable if isinstance(self.retryable, bool) else None
+        retryable = _flag(self.retryable)
         for name, value in (
             ("kind", kind),
             ("provider", provider),
@@ -183,10 +187,10 @@ class ChatError:
             data: Mapping[Any, Any] = value if isinstance(value, Mapping) else {}
             return cls(
                 message=_text(data.get("message")),
-                kind=data.get("kind"),  # type: ignore[arg-type]  # normalised in __post_init__
+                kind=_kind(data.get("kind")),
                 provider=_text(data.get("provider")),
-                retryable=data.get("retryable"),  # type: ignore[arg-type]
-                status_code=data.get("status_code"),  # type: ignore[arg-type]
+                retryable=_flag(data.get("retryable")),
+                status_code=_status(data.get("status_code")),
                 detail=_text(data.get("detail")),
             )
         except Exception:  # a mapping whose methods raise: nothing usable in it
@@ -302,13 +306,13 @@ class ChatRetry:
         try:
             data: Mapping[Any, Any] = value if isinstance(value, Mapping) else {}
             return cls(
-                attempt=data.get("attempt"),  # type: ignore[arg-type]  # normalised
-                delay_ms=data.get("delay_ms"),  # type: ignore[arg-type]
+                attempt=_count(data.get("attempt")),
+                delay_ms=_count(data.get("delay_ms")),
                 retrying_at=parse_utc(data.get("retrying_at")),
                 error=_text(data.get("error")),
-                kind=data.get("kind"),  # type: ignore[arg-type]
+                kind=_kind(data.get("kind")),
                 provider=_text(data.get("provider")),
-                status_code=data.get("status_code"),  # type: ignore[arg-type]
+                status_code=_status(data.get("status_code")),
                 not_before=parse_utc(data.get("not_before")),
                 shared=data.get("shared") is True,
                 from_model=_text(data.get("from_model")),

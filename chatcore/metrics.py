@@ -1,4 +1,4 @@
-"""Prometheus metrics of the retry loop (SPEC §11); no Django, no state in the loop itself.
+"""Prometheus metrics of the retry loop; no Django, no state in the loop itself.
 
 The loop takes a ``RetryRecorder``; the caller builds one per turn with
 ``RetryMetrics.for_turn(provider=..., model=...)``, because only the caller
@@ -83,5 +83,5 @@ def default_retry_metrics() -> RetryMetrics:
 
 
 def _kind(classified: ClassifiedError) -> str:
-    # An empty kind is normalised to generic everywhere else too (SPEC §4).
+    # An empty kind is normalised to generic everywhere else too.
     return classified.kind or ErrorKind.GENERIC

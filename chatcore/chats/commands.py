@@ -33,7 +33,7 @@ from chatcore.models import (
 )
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 __all__ = [
     "RetryNow",
@@ -51,7 +51,7 @@ __all__ = [
 
 
 def create_chat(
-    *, owner: AbstractBaseUser, provider: Provider, model: str = "", title: str = ""
+    *, owner: User, provider: Provider, model: str = "", title: str = ""
 ) -> Chat:
     """A new idle chat that remembers which provider key it starts with."""
     return Chat.objects.create(

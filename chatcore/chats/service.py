@@ -32,7 +32,7 @@ class ChatService:
 
     async def send(self, chat_id: int, message: Outgoing, *, turns_per_day: int) -> SendResult:
         """Store and queue a validated message (see ``commands.send``); wakes the runners."""
-        result = await database_sync_to_async(_send)(chat_id, message, turns_per_day)
+        result: SendResult = await database_sync_to_async(_send)(chat_id, message, turns_per_day)
         if result.outcome is SendOutcome.ACCEPTED:
             await self._wake()
         return result
@@ -46,7 +46,7 @@ class ChatService:
 
     async def retry_now(self, chat_id: int) -> RetryNow:
         """Cut a retry wait short, or re-queue a failed turn (``commands.request_retry_now``)."""
-        result = await database_sync_to_async(_retry_now)(chat_id)
+        result: RetryNow = await database_sync_to_async(_retry_now)(chat_id)
         if result.action == "skipped" and result.lease_owner:
             await messaging.tell_runner(
                 self.layer, result.lease_owner, messaging.RETRY_NOW, chat_id
@@ -57,7 +57,7 @@ class ChatService:
 
     async def requeue(self, chat: Chat) -> bool:
         """An operator re-queues a chat's last turn; False when there is none to re-queue."""
-        queued = await database_sync_to_async(commands.requeue_last_turn)(chat)
+        queued: bool = await database_sync_to_async(commands.requeue_last_turn)(chat)
         if queued:
             await self._wake()
         return queued

@@ -1,15 +1,27 @@
-"""Error classification for provider failures (SPEC sections 3-6); imports nothing from Django."""
+"""Error classification for provider failures; imports nothing from Django.
+
+`classify` turns any failure (an exception with its chain, a string, `None`)
+into a `ClassifiedError`: a stable `ErrorKind`, whether to retry, and the
+server-owned messages to show. Everything public is listed in `__all__`; the
+modules below are private.
+"""
 
 from __future__ import annotations
 
-from chatcore.errors.classified import ClassifiedError
-from chatcore.errors.classifier import classify, with_classification
-from chatcore.errors.exceptions import DeadlineExceeded, ProviderError, ProviderTransportReset
-from chatcore.errors.kinds import ErrorKind, kind_label
-from chatcore.errors.messages import provider_display_name, retry_message, terminal_message
-from chatcore.errors.providers import normalize_provider
+from chatcore.errors._classify import MAX_DETAIL, ClassifiedError, classify, with_classification
+from chatcore.errors._exceptions import DeadlineExceeded, ProviderError, ProviderTransportReset
+from chatcore.errors._kinds import ErrorKind, kind_label
+from chatcore.errors._messages import (
+    normalize_provider,
+    provider_display_name,
+    retry_message,
+    terminal_message,
+)
+from chatcore.errors._patterns import PATTERNS
 
 __all__ = [
+    "MAX_DETAIL",
+    "PATTERNS",
     "ClassifiedError",
     "DeadlineExceeded",
     "ErrorKind",

@@ -77,7 +77,7 @@ class Chat(models.Model):
     api_key_ref = models.UUIDField(null=True, blank=True)
     lease_owner = models.CharField(max_length=200, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
-    # Sequence number of the last live event published for this chat (SPEC §12).
+    # Sequence number of the last live event published for this chat.
     event_seq = models.PositiveBigIntegerField(default=0)
     # The runner's current phase, attempt and in-progress retry payload, so a
     # snapshot shows a retry with its original `retrying_at`.

@@ -1,4 +1,4 @@
-"""Provider adapters (SPEC §8): one async streaming interface over the official SDKs.
+"""Provider adapters: one async streaming interface over the official SDKs.
 
 ``build_adapter(config)`` returns an ``Adapter`` whose ``stream(request)`` yields
 ``TextDelta`` parts and then exactly one ``Finish``. Everything it raises is

@@ -1,4 +1,4 @@
-"""Retrying provider attempts (SPEC §7): policy, loop, first-chunk guard, rollback boundary.
+"""Retrying provider attempts: policy, loop, first-chunk guard, rollback boundary.
 
 Pure Python and asyncio: nothing here imports Django.
 """

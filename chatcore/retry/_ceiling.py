@@ -1,4 +1,4 @@
-"""The terminal message for a Retry-After longer than we are willing to wait (SPEC §7).
+"""The terminal message for a Retry-After longer than we are willing to wait.
 
 The classifier's terminal messages do not know about our ceiling, so the loop
 builds this one from public pieces: the provider's display name, the moment

@@ -1,4 +1,4 @@
-"""The rollback boundary (SPEC §7, §12): an attempt's streamed output is provisional."""
+"""The rollback boundary: an attempt's streamed output is provisional."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ T = TypeVar("T")
 class AttemptBuffer(Generic[T]):
     """Collects the parts one attempt streams; they count only once it succeeds.
 
-    How the runner uses it with the live events of SPEC §12, per turn:
+    How the runner uses it with the live events, per turn:
 
     1. ``begin(n)`` when attempt *n* starts. The buffer is empty: a new attempt
        always starts clean.

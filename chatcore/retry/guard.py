@@ -1,4 +1,4 @@
-"""The first-chunk guard (SPEC §7): an attempt that yields nothing in time fails, retryably."""
+"""The first-chunk guard: an attempt that yields nothing in time fails, retryably."""
 
 from __future__ import annotations
 

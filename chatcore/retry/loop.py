@@ -1,4 +1,4 @@
-"""The retry loop (SPEC §7): run an attempt until it succeeds, fails for good, or is cancelled."""
+"""The retry loop: run an attempt until it succeeds, fails for good, or is cancelled."""
 
 from __future__ import annotations
 

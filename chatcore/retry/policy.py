@@ -1,4 +1,4 @@
-"""The retry policy (SPEC §7): exponential backoff with the provider's Retry-After as a floor."""
+"""The retry policy: exponential backoff with the provider's Retry-After as a floor."""
 
 from __future__ import annotations
 

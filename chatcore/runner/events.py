@@ -1,4 +1,4 @@
-"""Live events of one chat turn (SPEC §12): sequence numbers, coalesced deltas, snapshot state.
+"""Live events of one chat turn: sequence numbers, coalesced deltas, snapshot state.
 
 Every event goes to the chat's Channels group as one message
 ``{"type": "chat.event", "chat", "seq", "event", "attempt", "data"}``. Deltas

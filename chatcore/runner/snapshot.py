@@ -1,4 +1,4 @@
-"""The snapshot a client reconciles from (SPEC §12): the database plus the runner's live state.
+"""The snapshot a client reconciles from: the database plus the runner's live state.
 
 The database holds the transcript, the status, the persisted `last_error`,
 the in-progress retry (with its original `retrying_at`) and the last

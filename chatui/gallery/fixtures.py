@@ -30,7 +30,7 @@ from chatui.templatetags.chat_components import render_component
 
 __all__ = ["Rendered", "build_payload", "render_story"]
 
-# Kinds a classification marks retryable by default (SPEC §3); fixtures may override.
+# Kinds a classification marks retryable by default; fixtures may override.
 _RETRYABLE = frozenset(
     {ErrorKind.OVERLOADED, ErrorKind.RATE_LIMIT, ErrorKind.TIMEOUT, ErrorKind.STARTUP_TIMEOUT}
 )

@@ -1,6 +1,6 @@
 """Hostile websocket frames: hypothesis strategies and the rule for what the socket may accept.
 
-A frame the chat socket may act on is, by the protocol (SPEC §12, the
+A frame the chat socket may act on is, by the protocol (the
 composer's JSON): a JSON object with ``action`` one of ``ACTIONS``, or without
 ``action`` and with ``content`` a non-blank string of storable text (and an
 optional string ``client_request_id``). Everything else must be refused.

@@ -1,4 +1,4 @@
-"""Empty input, provider detection and hints, attached classifications (SPEC §4)."""
+"""Empty input, provider detection and hints, attached classifications."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every input form of SPEC §4: chains, structured errors, bodies, transports, deadlines."""
+"""Every input form the classifier reads: chains, structured errors, bodies, transports, deadlines."""
 
 from __future__ import annotations
 

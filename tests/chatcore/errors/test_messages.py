@@ -1,9 +1,8 @@
-"""Server-owned messages (SPEC §5), pill labels (SPEC §10) and JSON payloads (SPEC §6)."""
+"""Server-owned terminal and retry messages, provider display names and kind pill labels."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -129,54 +128,6 @@ def test_kind_labels_are_humanised_never_raw(kind: str, label: str) -> None:
 def test_every_kind_has_a_label_that_is_not_its_value() -> None:
     for kind in ErrorKind:
         assert kind_label(kind) != kind.value
-
-
-NOW = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
-
-
-def test_error_payload_full() -> None:
-    got = classify("status 529", provider="anthropic")
-    assert got.error_payload() == {
-        "message": "Anthropic is overloaded and could not answer. Send the message again later.",
-        "kind": "overloaded",
-        "provider": "anthropic",
-        "retryable": True,
-        "status_code": 529,
-        "detail": "status 529",
-    }
-
-
-def test_error_payload_omits_empty_optionals_and_fills_message() -> None:
-    assert ClassifiedError(kind="").error_payload() == {
-        "message": "The AI provider returned an unexpected error. Send the message again.",
-        "kind": "generic",
-        "retryable": False,
-    }
-
-
-def test_payload_kinds_are_plain_strings() -> None:
-    payload = classify("status 429").error_payload()
-    assert type(payload["kind"]) is str
-
-
-def test_retry_payload() -> None:
-    got = classify("status 503", provider="openai")
-    assert got.retry_payload(3, 4.25, NOW) == {
-        "attempt": 3,
-        "delay_ms": 4250,
-        "retrying_at": "2026-05-01T12:00:04.250Z",
-        "error": "OpenAI is temporarily unavailable.",
-        "kind": "timeout",
-        "provider": "openai",
-        "status_code": 503,
-    }
-
-
-def test_retry_payload_converts_other_zones_to_utc() -> None:
-    local = NOW.astimezone(timezone(timedelta(hours=2)))
-    payload = ClassifiedError(kind=ErrorKind.RATE_LIMIT).retry_payload(1, 1.0, local)
-    assert payload["retrying_at"] == "2026-05-01T12:00:01.000Z"
-    assert "provider" not in payload and "status_code" not in payload
 
 
 def test_plain_string_kinds_read_like_members() -> None:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chatcore.errors import ErrorKind, ProviderError, classify
-from chatcore.errors.classifier import _classify
+from chatcore.errors._classify import _classify
 
 FAKE_KEY = "sk-test-1234567890abcdef"
 KINDS = {kind.value for kind in ErrorKind} | {""}

@@ -1,4 +1,4 @@
-"""API keys and tokens never leave the classifier (SPEC §4 redaction)."""
+"""API keys and tokens never leave the classifier: detail and message are redacted."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The rule table, the special cases and the priority conflicts of SPEC §4, one row each.
+"""The rule table, the special cases and their priority conflicts, one row each.
 
 Each row is (id, input, kind, retryable, status_code). Inputs are plain error
 texts or `ProviderError`s with real provider bodies; the id states the rule.

@@ -1,4 +1,4 @@
-"""Transport failures, HTTP/2 resets, our own deadline and cancellation (SPEC §4)."""
+"""Transport failures, HTTP/2 resets, our own deadline and cancellation."""
 
 from __future__ import annotations
 

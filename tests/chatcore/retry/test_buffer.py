@@ -1,4 +1,4 @@
-"""AttemptBuffer: a failed attempt's streamed parts are discarded, never committed (SPEC §7, §12)."""
+"""AttemptBuffer: a failed attempt's streamed parts are discarded, never committed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The "accepts requests again" message for a Retry-After beyond the ceiling (SPEC §7)."""
+"""The "accepts requests again" message for a Retry-After beyond the ceiling."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""run_with_retry: results, delays, exhaustion, non-retryable errors, the ceiling (SPEC §7)."""
+"""run_with_retry: results, delays, exhaustion, non-retryable errors, the ceiling."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Prometheus recorder: retries and terminal errors by provider, model and kind (SPEC §11)."""
+"""The Prometheus recorder: retries and terminal errors by provider, model and kind."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""RetryPolicy: backoff, the Retry-After floor, jitter and validation (SPEC §7)."""
+"""RetryPolicy: backoff, the Retry-After floor, jitter and validation."""
 
 from __future__ import annotations
 

@@ -141,8 +141,8 @@ async def test_a_terminal_error_shows_the_failed_callout_and_is_persisted(
         and stored.error is not None
         and stored.error.kind == kind
     )
-    assert text_of(select(callout, "[data-callout-message]")[0]) == stored.error["message"]
-    assert text_of(select(callout, "[data-detail]")[0]) == stored.error["detail"]
+    assert text_of(select(callout, "[data-callout-message]")[0]) == stored.error.message
+    assert text_of(select(callout, "[data-detail]")[0]) == stored.error.detail
     persisted = _callout(snapshot)
     assert (persisted.attrs["data-phase"], persisted.attrs["data-kind"]) == ("failed", kind)
     assert not select(persisted, "[data-usage-link]")

@@ -5,12 +5,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from chatcore.errors.body import MAX_BODY, BodyFacts, parse_body, split_dump, unwrap_message
-from chatcore.errors.chain import safe_getattr, safe_str, walk
-from chatcore.errors.provider_error import Structured, structured_of
-from chatcore.errors.retry_after import retry_after_from_headers, retry_after_from_text
-from chatcore.errors.signals import status_from_text
-from chatcore.errors.transport import Transport, transport_of
+from chatcore.errors._body import MAX_BODY, BodyFacts, parse_body, split_dump, unwrap_message
+from chatcore.errors._extract import (
+    Structured,
+    retry_after_from_headers,
+    retry_after_from_text,
+    safe_getattr,
+    safe_str,
+    structured_of,
+    walk,
+)
+from chatcore.errors._signals import Transport, status_from_text, transport_of
 
 __all__ = ["Evidence", "gather"]
 

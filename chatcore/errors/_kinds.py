@@ -1,4 +1,4 @@
-"""The stable error kinds (SPEC §3) and their humanised pill labels (SPEC §10)."""
+"""The stable error kinds, and the humanised labels the UI shows for them in a pill."""
 
 from __future__ import annotations
 

@@ -1,34 +1,56 @@
-"""`classify`: any failure in, one `ClassifiedError` out; and `with_classification`."""
+"""`classify`: any failure in, one immutable `ClassifiedError` out; and `with_classification`."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
 import re
+from dataclasses import dataclass, field
 
-from chatcore.errors.chain import safe_getattr, walk
-from chatcore.errors.classified import ClassifiedError
-from chatcore.errors.evidence import Evidence, gather
-from chatcore.errors.kinds import ErrorKind
-from chatcore.errors.messages import (
+from chatcore.errors._codes import code_signals
+from chatcore.errors._evidence import Evidence, gather
+from chatcore.errors._extract import safe_getattr, walk
+from chatcore.errors._kinds import ErrorKind
+from chatcore.errors._messages import (
     REASON_DEADLINE,
     REASON_WAIT_FOREVER,
+    normalize_provider,
     terminal_message,
     terminal_text,
 )
-from chatcore.errors.patterns import Signal
-from chatcore.errors.providers import first_provider, normalize_provider
-from chatcore.errors.redact import redact
-from chatcore.errors.rules import apply_rules, facts_of
-from chatcore.errors.scanner import scan
-from chatcore.errors.signals import code_signals
-from chatcore.errors.special import fallback_detail, special_case
-from chatcore.errors.transport import Transport
-from chatcore.errors.verdict import Verdict
+from chatcore.errors._patterns import Signal
+from chatcore.errors._redact import redact
+from chatcore.errors._rules import Verdict, apply_rules, facts_of, fallback_detail, special_case
+from chatcore.errors._signals import Transport, first_provider, scan
 
-__all__ = ["MAX_DETAIL", "classify", "with_classification"]
+__all__ = ["MAX_DETAIL", "ClassifiedError", "classify", "with_classification"]
 
+# The upstream detail is cut to this many characters (the last one an ellipsis).
 MAX_DETAIL = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifiedError:
+    """What a failure means: its kind, whether to retry, and what to show."""
+
+    kind: str = ""
+    message: str = ""
+    detail: str = ""
+    provider: str = ""
+    retryable: bool = False
+    status_code: int = 0
+    retry_after: float = 0.0
+    chain_broken: bool = False
+    # Which special case produced the message ("canceled", "truncated", ...), so
+    # that `with_provider` and `retry_message` can rebuild it. Not part of equality.
+    reason: str = field(default="", compare=False, repr=False)
+
+    def with_provider(self, provider: str | None) -> ClassifiedError:
+        """A copy naming an explicit provider, with the message regenerated for it."""
+        copy = dataclasses.replace(self, provider=normalize_provider(provider))
+        return dataclasses.replace(copy, message=terminal_message(copy))
+
+
 _ATTR = "__chatcore_classified__"
 # OpenAI "Limit 10000, Used 9000, Requested 25000": one request above the budget.
 _LIMIT_REQUESTED = re.compile(r"limit:? ([\d,]+)(?:, used:? [\d,]+)?, requested:? ([\d,]+)")
@@ -127,7 +149,7 @@ def _number(text: str) -> int:
 
 
 def _normalize(classified: ClassifiedError) -> ClassifiedError:
-    """SPEC §4 normalisation, for classifications that come from outside `classify`."""
+    """Normalise a classification made outside `classify` (trimmed, capped, redacted, in range)."""
     retry_after = classified.retry_after
     if not isinstance(retry_after, int | float) or not math.isfinite(retry_after):
         retry_after = 0.0

@@ -1,4 +1,4 @@
-"""Server-owned user-facing prose (SPEC §5): terminal and retry messages per kind.
+"""Provider ids and names, and the server-owned prose: terminal and retry messages.
 
 Terminal messages say what happened plus one actionable hint and never carry an
 HTTP status code (the UI shows it as a chip) nor "try again". Retry messages,
@@ -8,15 +8,58 @@ shown beside the countdown, are short factual statements without remediation.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from chatcore.errors.kinds import ErrorKind
-from chatcore.errors.providers import normalize_provider
+from chatcore.errors._kinds import ErrorKind
 
-if TYPE_CHECKING:
-    from chatcore.errors.classified import ClassifiedError
+__all__ = [
+    "REASON_CANCELED",
+    "REASON_CHAIN_BROKEN",
+    "REASON_CONTINUITY",
+    "REASON_DEADLINE",
+    "REASON_TRUNCATED",
+    "REASON_WAIT_FOREVER",
+    "Described",
+    "normalize_provider",
+    "provider_display_name",
+    "retry_message",
+    "terminal_message",
+    "terminal_text",
+]
 
-__all__ = ["provider_display_name", "retry_message", "terminal_message", "terminal_text"]
+
+class Described(Protocol):
+    """What the messages read from a classification (a `ClassifiedError` has it)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def provider(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+
+
+_ALIASES: dict[str, str] = {
+    "azure openai": "azure",
+    "azure-openai": "azure",
+    "azure_openai": "azure",
+    "azureopenai": "azure",
+    "openai compat": "openai-compat",
+    "openai compatible": "openai-compat",
+    "openai_compat": "openai-compat",
+    "openai-compatible": "openai-compat",
+    "openai_compatible": "openai-compat",
+    "aws bedrock": "bedrock",
+    "aws-bedrock": "bedrock",
+    "amazon bedrock": "bedrock",
+    "vercel ai gateway": "vercel",
+    "vercel-ai-gateway": "vercel",
+    "gemini": "google",
+    "vertex": "google",
+    "vertex ai": "google",
+    "vertexai": "google",
+    "claude": "anthropic",
+}
 
 _UNKNOWN_PROVIDER = "the AI provider"
 
@@ -106,12 +149,20 @@ _SPECIAL_RETRY: dict[str, str] = {
 }
 
 
+def normalize_provider(provider: str | None) -> str:
+    """Trimmed, lower-cased provider id with aliases folded; empty when unknown."""
+    if not provider:
+        return ""
+    value = " ".join(str(provider).strip().lower().split())
+    return _ALIASES.get(value, value)
+
+
 def provider_display_name(provider: str | None) -> str:
     """Human name of a provider id or alias; "the AI provider" when unknown."""
     return _DISPLAY_NAMES.get(normalize_provider(provider), _UNKNOWN_PROVIDER)
 
 
-def terminal_message(classified: ClassifiedError) -> str:
+def terminal_message(classified: Described) -> str:
     """What happened plus one actionable hint, for a failure that will not be retried."""
     return terminal_text(classified.kind, classified.provider, classified.reason)
 
@@ -125,7 +176,7 @@ def terminal_text(kind: str, provider: str, reason: str = "") -> str:
     return _fill(template, provider)
 
 
-def retry_message(classified: ClassifiedError) -> str:
+def retry_message(classified: Described) -> str:
     """A short factual statement shown beside the retry countdown."""
     return _retry_text(classified.kind, classified.provider, classified.reason)
 

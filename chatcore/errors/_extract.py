@@ -1,0 +1,296 @@
+"""What one failure carries: its exception chain, structured provider facts, Retry-After.
+
+The chain is walked like Go's `errors.As` (cause, context and group members).
+Structured provider errors found in it are: our `ProviderError`; the `openai` /
+`anthropic` SDK errors (`APIStatusError` and the in-stream `APIError`, which
+carry `body`); httpx and httpx2 `HTTPStatusError`; and, by duck typing,
+botocore's `ClientError` (`response["Error"]`) and errors with an integer
+`status_code`. Retry-After hints come from the response headers or, failing
+that, from the error text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from chatcore.errors._exceptions import ProviderError
+
+__all__ = [
+    "MAX_CHAIN",
+    "Structured",
+    "retry_after_from_headers",
+    "retry_after_from_text",
+    "safe_getattr",
+    "safe_str",
+    "structured_of",
+    "walk",
+]
+
+# A chain longer than this is pathological (or cyclic through a custom type);
+# the first exceptions carry the signals that matter.
+MAX_CHAIN = 64
+
+
+def walk(error: BaseException) -> Iterator[BaseException]:
+    """Each exception of the chain once, outermost first, depth-first.
+
+    The order is: the error, its `__cause__` chain, its group members, then the
+    `__context__` (an implicit "during handling of ..." link, least specific).
+    """
+    seen: set[int] = set()
+    stack: list[BaseException] = [error]
+    while stack and len(seen) < MAX_CHAIN:
+        exc = stack.pop()
+        if id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        yield exc
+        # Pushed in reverse so that the cause is visited before the context.
+        following: list[BaseException] = []
+        cause = exc.__cause__
+        if isinstance(cause, BaseException):
+            following.append(cause)
+        if isinstance(exc, BaseExceptionGroup):
+            following.extend(m for m in exc.exceptions if isinstance(m, BaseException))
+        context = exc.__context__
+        if isinstance(context, BaseException):
+            following.append(context)
+        stack.extend(reversed(following))
+
+
+def safe_str(value: object) -> str:
+    """`str(value)`, or "" when a custom `__str__` misbehaves."""
+    try:
+        text = str(value)
+    except Exception:
+        return ""
+    return text if isinstance(text, str) else ""
+
+
+def safe_getattr(obj: object, name: str, default: object = None) -> Any:
+    """`getattr`, or `default` when a property raises anything at all."""
+    try:
+        return getattr(obj, name, default)
+    except Exception:
+        return default
+
+
+_SDKS = frozenset({"openai", "anthropic"})
+_HTTPX = frozenset({"httpx", "httpx2"})
+_MISSING = object()
+
+
+@dataclass(slots=True)
+class Structured:
+    """The facts a structured provider error carries."""
+
+    status: int = 0
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: object = None
+    message: str = ""
+    url: str = ""
+
+
+def structured_of(exc: BaseException) -> Structured | None:
+    """The structured facts of one exception, or None if it carries none."""
+    if isinstance(exc, ProviderError):
+        return Structured(
+            status=_status(exc.status_code),
+            headers=_pairs(exc.headers),
+            body=exc.body,
+            message=exc.message or safe_str(exc),
+        )
+    root = type(exc).__module__.partition(".")[0]
+    if root in _SDKS and safe_getattr(exc, "body", _MISSING) is not _MISSING:
+        response = safe_getattr(exc, "response", None)
+        body = safe_getattr(exc, "body", None)
+        if body is None and response is not None:
+            body = _content(response)
+        return Structured(
+            status=_status(safe_getattr(exc, "status_code", None)),
+            headers=_pairs(safe_getattr(response, "headers", None)),
+            body=body,
+            message=_strsafe_getattr(exc, "message") or safe_str(exc),
+            url=_url(exc),
+        )
+    if root in _HTTPX and type(exc).__name__ == "HTTPStatusError":
+        response = safe_getattr(exc, "response", None)
+        return Structured(
+            status=_status(safe_getattr(response, "status_code", None)),
+            headers=_pairs(safe_getattr(response, "headers", None)),
+            body=_content(response),
+            message=safe_str(exc),
+            url=_url(exc),
+        )
+    return _duck_typed(exc)
+
+
+def _duck_typed(exc: BaseException) -> Structured | None:
+    response = safe_getattr(exc, "response", None)
+    if isinstance(response, Mapping) and isinstance(response.get("Error"), Mapping):
+        meta = response.get("ResponseMetadata")
+        meta = meta if isinstance(meta, Mapping) else {}
+        return Structured(
+            status=_status(meta.get("HTTPStatusCode")),
+            headers=_pairs(meta.get("HTTPHeaders")),
+            body=dict(response),
+            message=safe_str(exc),
+        )
+    status = _status(safe_getattr(exc, "status_code", None))
+    if not status:
+        return None
+    return Structured(
+        status=status,
+        headers=_pairs(
+            safe_getattr(exc, "headers", None) or safe_getattr(response, "headers", None)
+        ),
+        body=safe_getattr(exc, "body", None),
+        message=_strsafe_getattr(exc, "message") or safe_str(exc),
+    )
+
+
+def _status(value: object) -> int:
+    # Only error statuses count: an in-stream error event arrives on a 200 response.
+    if isinstance(value, bool):
+        return 0
+    try:
+        status = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError, OverflowError):
+        return 0
+    return status if 400 <= status <= 599 else 0
+
+
+def _pairs(headers: object) -> list[tuple[str, str]]:
+    if headers is None:
+        return []
+    try:
+        items: Iterable[Any] = headers.items() if hasattr(headers, "items") else headers  # type: ignore[assignment]
+        return [(str(k), str(v)) for k, v in items][:200]
+    except Exception:
+        return []
+
+
+def _content(response: object) -> object:
+    if response is None:
+        return None
+    try:
+        return response.content  # type: ignore[attr-defined]
+    except Exception:  # a streamed response that was never read
+        return None
+
+
+def _strsafe_getattr(exc: BaseException, name: str) -> str:
+    value = safe_getattr(exc, name, None)
+    return value if isinstance(value, str) else ""
+
+
+def _url(exc: BaseException) -> str:
+    try:
+        request = safe_getattr(exc, "request", None)
+        return str(safe_getattr(request, "url", "") or "")
+    except Exception:
+        return ""
+
+
+# Longer than this is not a hint but garbage (or an attack on our scheduler).
+_MAX_SECONDS = 366 * 24 * 3600.0
+
+
+def retry_after_from_headers(
+    headers: Iterable[tuple[str, str]], *, now: Callable[[], float] = time.time
+) -> float:
+    """Seconds to wait per `retry-after-ms` (wins) or `retry-after`; 0 when no valid hint."""
+    millis = ""
+    plain = ""
+    for name, value in headers:
+        key = str(name).strip().lower()
+        if key == "retry-after-ms" and not millis:
+            millis = str(value)
+        elif key == "retry-after" and not plain:
+            plain = str(value)
+    from_millis = _positive(_float(millis) / 1000.0) if millis else 0.0
+    if from_millis:
+        return from_millis
+    if not plain:
+        return 0.0
+    seconds = _float(plain)
+    if not math.isnan(seconds):
+        return _positive(seconds)
+    return _from_http_date(plain, now())
+
+
+def _from_http_date(value: str, now: float) -> float:
+    try:
+        moment = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return 0.0
+    if moment.tzinfo is None:  # RFC 9110 dates are GMT; a zone-less one is read as UTC
+        return 0.0
+    try:
+        return _positive(moment.timestamp() - now)
+    except (OverflowError, OSError, ValueError):
+        return 0.0
+
+
+def _float(value: str) -> float:
+    try:
+        number = float(value.strip())
+    except ValueError:
+        return math.nan
+    return number if math.isfinite(number) else math.nan
+
+
+def _positive(seconds: float) -> float:
+    if math.isnan(seconds) or seconds <= 0:
+        return 0.0
+    return min(seconds, _MAX_SECONDS)
+
+
+# Body phrasings, lower-cased: OpenAI "please try again in 6m0s" / "in 20ms",
+# Azure "please retry after 6 seconds", Gemini "please retry in 23.9s" and its
+# RetryInfo `"retrydelay": "23s"`, generic "wait 5 seconds".
+_BODY_HINT = re.compile(
+    r"(?:try again|retry|retrying) (?:in|after) (?:about |approximately )?"
+    r"(?P<dur>(?:\d+(?:\.\d+)?(?:ms|h|m|s))+\b|\d+(?:\.\d+)?\s*"
+    r"(?:milliseconds?|seconds?|secs?|minutes?|mins?|hours?)\b)"
+    r"|retry[_ ]?delay\W{0,4}(?P<delay>\d+(?:\.\d+)?)s"
+    r"|wait (?:for )?(?P<wait>\d+(?:\.\d+)?)\s*(?:seconds?|secs?|s\b)"
+)
+_GO_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_UNIT_SECONDS = {
+    "ms": 0.001,
+    "millisecond": 0.001,
+    "s": 1.0,
+    "sec": 1.0,
+    "second": 1.0,
+    "m": 60.0,
+    "min": 60.0,
+    "minute": 60.0,
+    "h": 3600.0,
+    "hour": 3600.0,
+}
+_WORDS = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)")
+
+
+def retry_after_from_text(text: str) -> float:
+    """Seconds of the first retry delay a lower-cased error text states; 0 when none."""
+    found = _BODY_HINT.search(text)
+    if found is None:
+        return 0.0
+    if found.group("delay"):
+        return _positive(float(found.group("delay")))
+    if found.group("wait"):
+        return _positive(float(found.group("wait")))
+    duration = found.group("dur")
+    words = _WORDS.fullmatch(duration)
+    if words and words.group(2) not in _UNIT_SECONDS:
+        unit = words.group(2).rstrip("s") or "s"
+        return _positive(float(words.group(1)) * _UNIT_SECONDS.get(unit, 0.0))
+    total = sum(float(n) * _UNIT_SECONDS[u] for n, u in _GO_PART.findall(duration))
+    return _positive(total)

@@ -1,0 +1,268 @@
+"""The phrases the classifier recognises in error texts, and the signals they give, as data.
+
+Every phrase is matched against lower-cased text, starting at the beginning of a
+word; `(?<![a-z])` / `(?![a-z])` stand in for word boundaries where `\b` would
+fail next to `_` (as in `billing_error`). Patterns are compiled once, at import.
+
+Each row also states its index keys: the first (up to) four letters of every
+word the pattern can begin with, where a word is a run of `a`-`z` (so `don't`
+begins with `don`, `per[ _-]?day` with `per` or `perd`). The scanner tries a
+pattern only at words that begin with one of its keys, so a key left out here
+means a phrase that is never found; a test derives the keys from the patterns
+and checks every row against them.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+__all__ = ["PATTERNS", "PROVIDER_PATTERNS", "Phrase", "Signal"]
+
+
+class Signal:
+    """Names of the signals a text or a code can carry (plain strings, compared fast)."""
+
+    OVERLOADED = "overloaded"
+    INSUFFICIENT_QUOTA = "insufficient_quota"  # usage limit at any status
+    USAGE = "usage"  # quota / billing / payment: usage limit unless the status is 429
+    AUTH = "auth"  # 401-like: bad or missing credentials
+    FORBIDDEN = "forbidden"  # 403-like: valid credentials without permission
+    RATE = "rate"
+    RATE_CODE = "rate_code"  # a machine code that means HTTP 429 (RESOURCE_EXHAUSTED, ...)
+    NEVER_BY_WAITING = "never_by_waiting"  # a 429 that waiting cannot fix
+    DISABLED = "disabled"
+    TIMEOUT = "timeout"
+    CONTENT = "content"
+    CONFIG = "config"
+    CONTEXT = "context"  # context-window phrases: a config signal reported as context_length
+    SERVER = "server"
+    NOT_FOUND = "not_found"  # a not-found code: config when the text is about a model
+    MODEL = "model"
+    CANCELED = "canceled"  # "chat interrupted" and the like: a cancellation
+    CONTINUITY = "continuity"  # OpenAI Responses history errors (tool output, reasoning item)
+    TRUNCATED = "truncated"  # a stream that ended before its terminal event
+    CHAIN_BROKEN = "chain_broken"  # the previous response of a chained turn is gone
+    H2_RESET = "h2_reset"  # text form of an HTTP/2 RST_STREAM; the code is read separately
+
+
+class Phrase(NamedTuple):
+    """One row of a phrase table: what it signals, its index keys, its pattern."""
+
+    signal: str
+    keys: tuple[str, ...]
+    pattern: str
+
+
+# (signal, index keys separated by spaces, pattern); one signal may have many rows.
+_PHRASES: tuple[tuple[str, str, str], ...] = (
+    # Special cases.
+    (
+        Signal.CANCELED,
+        "chat requ oper cont",
+        r"(?:chat|request|operation|context) (?:was )?(?:interrupted|cancell?ed)",
+    ),
+    (Signal.CONTINUITY, "no", r"no tool output found for function call"),
+    (Signal.CONTINUITY, "was", r"was provided without its required '?reasoning'? item"),
+    (
+        Signal.TRUNCATED,
+        "stre",
+        r"stream (?:was )?(?:closed|ended|terminated|finished)"
+        r"(?: unexpectedly| prematurely| early)? before",
+    ),
+    (Signal.TRUNCATED, "trun stre", r"truncated (?:response )?stream|stream (?:was )?truncated"),
+    (Signal.CHAIN_BROKEN, "prev", r"previous response with id\b[^\n]{0,200}?\bnot found"),
+    (Signal.CHAIN_BROKEN, "prev", r"previous_response_not_found"),
+    (
+        Signal.H2_RESET,
+        "stre rst",
+        r"stream error: stream id \d+|streamreset stream_id|rst_stream",
+    ),
+    # Overloaded.
+    (Signal.OVERLOADED, "over", r"overload"),
+    # Usage limits.
+    (Signal.INSUFFICIENT_QUOTA, "insu", r"insufficient[_ ]quota"),
+    (Signal.USAGE, "quot", r"(?<![a-z])quotas?(?![a-z])"),
+    (Signal.USAGE, "bill", r"(?<![a-z])billing(?![a-z])"),
+    (Signal.USAGE, "paym", r"payment[_ ]required"),
+    (Signal.USAGE, "cred insu", r"credit balance|insufficient[_ ](?:credits?|balance|funds)"),
+    (
+        Signal.USAGE,
+        "more out no can bala",
+        r"(?:more|out of|no) credits|can only afford|balance is too low",
+    ),
+    (
+        Signal.USAGE,
+        "api spen mont usag",
+        r"(?:api |spend(?:ing)? |monthly )?usage limits?(?![a-z])|spend(?:ing)? limit",
+    ),
+    # Authentication.
+    (Signal.AUTH, "auth unau", r"authentication|unauthori[sz]ed|unauthenticated"),
+    (
+        Signal.AUTH,
+        "inva inco api",
+        r"invalid[_ ]api[_ ]key|invalid x-api-key|incorrect api key|api_key_invalid",
+    ),
+    (
+        Signal.AUTH,
+        "inva inco miss expi revo no prov",
+        r"(?:invalid|incorrect|missing|expired|revoked|no|provide an?) "
+        r"(?:api[ _-]?key|bearer token|access token|auth(?:orization)? (?:token|header)"
+        r"|auth credentials|subscription key)",
+    ),
+    (
+        Signal.AUTH,
+        "api apik",
+        r"api[ _-]?key (?:is )?(?:not valid|invalid|expired|revoked|missing|required)",
+    ),
+    (
+        Signal.AUTH,
+        "secu",
+        r"security token included in the request is (?:invalid|expired)",
+    ),
+    (Signal.AUTH, "user auth", r"user not found|auth(?:entication)? credentials"),
+    # Permissions.
+    (
+        Signal.FORBIDDEN,
+        "forb perm acce",
+        r"forbidden|permission[_ ]?denied|permission_error|access ?denied",
+    ),
+    (Signal.FORBIDDEN, "not do does", r"not authori[sz]ed to|(?:do|does) not have permission"),
+    (Signal.FORBIDDEN, "don do does", r"(?:don't|do not|does not) have access to the model"),
+    # Rate limits.
+    (Signal.RATE, "rate too thro", r"rate[ _-]?limit|too many requests|throttl"),
+    (Signal.RATE_CODE, "reso", r"resource[_ ]exhausted|resource has been exhausted"),
+    (Signal.RATE, "too", r"too many tokens,? please wait"),
+    (Signal.RATE, "toke requ", r"(?:tokens|requests) per (?:min(?:ute)?|hour)(?![a-z])"),
+    (
+        Signal.NEVER_BY_WAITING,
+        "per perd rpd tpd dail limi requ",
+        r"per[ _-]?day|(?<![a-z])(?:rpd|tpd)(?![a-z])|daily (?:limit|quota|request)"
+        r"|limit: 0(?![\d.])|request too large for",
+    ),
+    # Disabled provider.
+    (Signal.DISABLED, "prov", r"provider_disabled|provider (?:has been |is )?disabled"),
+    # Transient transport / availability.
+    (
+        Signal.TIMEOUT,
+        "time dead",
+        r"timeout|(?<![a-z])time[ -]out(?![a-z])|timed out|deadline[_ ]exceeded",
+    ),
+    (Signal.TIMEOUT, "serv unav temp", r"service[ _]?unavailable|unavailable|temporarily unable"),
+    (
+        Signal.TIMEOUT,
+        "conn rese",
+        r"connection[ _]?(?:reset|refused|aborted|closed|error|lost|terminated)|reset by peer",
+    ),
+    (
+        Signal.TIMEOUT,
+        "unex eof brok sock",
+        r"(?<![a-z])(?:unexpected )?eof(?![a-z])|broken pipe|socket hang up",
+    ),
+    (
+        Signal.TIMEOUT,
+        "bad badg gate upst goaw",
+        r"bad[ _]?gateway|gateway[ _]?time-?out|upstream connect error|goaway",
+    ),
+    (
+        Signal.TIMEOUT,
+        "use forc inco",
+        r"use of closed network connection|force closed|incomplete chunked read",
+    ),
+    (Signal.TIMEOUT, "peer serv disc", r"peer closed connection|server disconnected|disconnected"),
+    (Signal.TIMEOUT, "econ etim netw", r"econnreset|econnrefused|etimedout|network error"),
+    (Signal.TIMEOUT, "mode", r"model (?:is )?(?:not ready|loading|currently loading)"),
+    # Content policy.
+    (
+        Signal.CONTENT,
+        "cont",
+        r"content[_ ]?(?:filter|policy|management policy)|content_policy_violation",
+    ),
+    (Signal.CONTENT, "resp proh", r"responsibleaipolicyviolation|prohibited[_ ]content"),
+    (
+        Signal.CONTENT,
+        "safe bloc",
+        r"safety (?:system|filters?|settings|reasons?)|blocked (?:due to|for) safety",
+    ),
+    (Signal.CONTENT, "bloc fini", r"block[_ ]?reason|finish[_ ]?reason\W{0,4}safety"),
+    (
+        Signal.CONTENT,
+        "flag",
+        r"flagged as (?:potentially )?(?:violating|inappropriate|unsafe)",
+    ),
+    (
+        Signal.CONTENT,
+        "inpu prom cont requ mess",
+        r"(?:input|prompt|content|request|message) (?:was |is |has been )?flagged",
+    ),
+    (Signal.CONTENT, "viol", r"violat\w* (?:our|the|openai's) (?:usage|content) polic"),
+    # Context window (a config signal).
+    (Signal.CONTEXT, "cont maxi", r"context[ _-]?(?:length|window|limit|size)|maximum context"),
+    (
+        Signal.CONTEXT,
+        "prom inpu stri",
+        r"prompt (?:is )?too long|input (?:is )?too long|string too long",
+    ),
+    (Signal.CONTEXT, "inpu prom", r"(?:input|prompt) (?:token count|length)[^.\n]{0,80}?exceeds"),
+    (
+        Signal.CONTEXT,
+        "exce",
+        r"exceeds the maximum (?:number of tokens|allowed number of bytes)",
+    ),
+    (
+        Signal.CONTEXT,
+        "maxi max redu",
+        r"maximum model length|max_model_len|reduce the length of the messages",
+    ),
+    (Signal.CONTEXT, "toke too", r"tokens_limit_reached|too many (?:input )?tokens in"),
+    # Model / configuration.
+    (
+        Signal.CONFIG,
+        "inva unkn unsu none mode",
+        r"(?:invalid|unknown|unsupported|nonexistent)[_ ]model|model[_ ]?not[_ ]?found",
+    ),
+    (Signal.CONFIG, "malf not no", r"malformed config|not a valid model|no endpoints found"),
+    (
+        Signal.CONFIG,
+        "mode not no",
+        r"model identifier is invalid|not a chat model|no models? (?:are |is )?loaded",
+    ),
+    (Signal.CONFIG, "does on", r"does not work with the specified model|on-demand throughput"),
+    (
+        Signal.CONFIG,
+        "mode",
+        r"(?<![a-z])models?(?![a-z])[^.\n]{0,100}?(?:not found|does not exist|doesn't exist"
+        r"|is not supported|not supported for|is not available|isn't supported|doesn't support)",
+    ),
+    (
+        Signal.CONFIG,
+        "depl",
+        r"deployment(?:notfound|_not_found|[^.\n]{0,60}?(?:does not exist|not found))",
+    ),
+    # Server errors.
+    (
+        Signal.SERVER,
+        "inte serv",
+        r"internal[_ ]?server[_ ]?error|server[_ ]error|internal[_ ]error",
+    ),
+    (Signal.SERVER, "inte api", r"internal failure|internalserverexception|api_error"),
+    # Context for not-found codes.
+    (Signal.MODEL, "mode", r"(?<![a-z])models?(?![a-z])"),
+)
+PATTERNS: tuple[Phrase, ...] = tuple(Phrase(s, tuple(k.split()), p) for s, k, p in _PHRASES)
+
+# Provider detection from text, first match wins: the more specific names come
+# before the ones they contain ("azure openai" before "openai", "openai-compat"
+# before "openai"). The signal of a row is its provider id.
+PROVIDER_PATTERNS: tuple[Phrase, ...] = tuple(
+    Phrase(provider, tuple(keys.split()), pattern)
+    for provider, keys, pattern in (
+        ("openai-compat", "open", r"openai[-_ ]compat(?:ible)?"),
+        ("azure", "azur", r"azure[-_ ]openai"),
+        ("openrouter", "open", r"openrouter"),
+        ("bedrock", "bedr", r"bedrock"),
+        ("vercel", "verc", r"vercel"),
+        ("anthropic", "anth clau", r"anthropic|claude"),
+        ("google", "goog gemi vert", r"google|gemini|vertex"),
+        ("openai", "open", r"openai"),
+    )
+)
