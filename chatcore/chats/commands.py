@@ -50,9 +50,7 @@ __all__ = [
 ]
 
 
-def create_chat(
-    *, owner: User, provider: Provider, model: str = "", title: str = ""
-) -> Chat:
+def create_chat(*, owner: User, provider: Provider, model: str = "", title: str = "") -> Chat:
     """A new idle chat that remembers which provider key it starts with."""
     return Chat.objects.create(
         owner=owner,

@@ -8,10 +8,17 @@ modules below are private.
 
 from __future__ import annotations
 
-from chatcore.errors._classify import MAX_DETAIL, ClassifiedError, classify, with_classification
+from chatcore.errors._classify import (
+    DEFAULT_RETRY_CEILING,
+    MAX_DETAIL,
+    ClassifiedError,
+    classify,
+    with_classification,
+)
 from chatcore.errors._exceptions import DeadlineExceeded, ProviderError, ProviderTransportReset
 from chatcore.errors._kinds import ErrorKind, kind_label
 from chatcore.errors._messages import (
+    humanise_duration,
     normalize_provider,
     provider_display_name,
     retry_message,
@@ -20,6 +27,7 @@ from chatcore.errors._messages import (
 from chatcore.errors._patterns import PATTERNS
 
 __all__ = [
+    "DEFAULT_RETRY_CEILING",
     "MAX_DETAIL",
     "PATTERNS",
     "ClassifiedError",
@@ -28,6 +36,7 @@ __all__ = [
     "ProviderError",
     "ProviderTransportReset",
     "classify",
+    "humanise_duration",
     "kind_label",
     "normalize_provider",
     "provider_display_name",

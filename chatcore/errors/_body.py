@@ -115,6 +115,8 @@ def _read_envelope(data: dict[Any, Any], facts: BodyFacts) -> None:
     error = data.get("error", data.get("Error"))  # botocore: {"Error": {"Code", "Message"}}
     if isinstance(error, list):
         error = next((item for item in error if isinstance(item, dict)), error)
+    if not error:
+        error = _inner_error(data)
     if isinstance(error, dict):
         # {"error": {"error": "..."}}: an Ollama-style string error wrapped once more.
         facts.message = (
@@ -130,6 +132,65 @@ def _read_envelope(data: dict[Any, Any], facts: BodyFacts) -> None:
             if facts.message:
                 break
     _collect(data, facts)
+    _read_stops(data, facts)
+
+
+def _inner_error(data: dict[Any, Any]) -> object:
+    """The error object inside a 200: a router's choice-level ``error`` (OpenRouter puts
+    one in a choice of a 200 body or stream chunk) or a Responses event's ``response.error``."""
+    choices = data.get("choices")
+    if isinstance(choices, list):
+        for choice in choices[:8]:
+            if isinstance(choice, dict) and isinstance(choice.get("error"), dict):
+                return choice["error"]
+    response = data.get("response")
+    if isinstance(response, dict) and isinstance(response.get("error"), dict):
+        return response["error"]
+    return None
+
+
+# Why an answer inside a 200 stopped, when that is a failure: a safety block or an
+# error. Other values (stop, length, end_turn, ...) are normal endings and say nothing.
+_FAILED_STOPS: dict[str, str] = {
+    "content_filter": "content_filter",
+    "refusal": "refusal",
+    "safety": "safety",
+    "prohibited_content": "prohibited_content",
+    "blocklist": "blocklist",
+    "spii": "spii",
+    "recitation": "recitation",
+    "image_safety": "image_safety",
+    "error": "finish_reason_error",
+}
+
+
+def _read_stops(data: dict[Any, Any], facts: BodyFacts) -> None:
+    """Codes from the stop reasons of a 200 body: a choice's ``finish_reason``, Gemini's
+    ``finishReason`` / ``promptFeedback.blockReason``, Anthropic's ``stop_reason``, and
+    Responses' ``incomplete_details.reason``."""
+    reasons: list[object] = [data.get("stop_reason")]
+    for key in ("choices", "candidates"):
+        items = data.get(key)
+        if isinstance(items, list):
+            for item in items[:8]:
+                if isinstance(item, dict):
+                    reasons += [item.get("finish_reason"), item.get("finishReason")]
+    response = data.get("response")
+    for node in (data, response if isinstance(response, dict) else None):
+        details = node.get("incomplete_details") if node is not None else None
+        if isinstance(details, dict):
+            reasons.append(details.get("reason"))
+    for reason in reasons:
+        if isinstance(reason, str):
+            code = _FAILED_STOPS.get(reason.strip().lower())
+            if code:
+                facts.codes.append(code)
+    feedback = data.get("promptFeedback")
+    if isinstance(feedback, dict) and feedback.get("blockReason"):
+        # The prompt itself was blocked, whatever the reason's name.
+        facts.codes.append("prompt_blocked")
+        if not facts.message:
+            facts.message = f"The prompt was blocked ({feedback['blockReason']})."
 
 
 def _collect(node: dict[Any, Any], facts: BodyFacts) -> None:

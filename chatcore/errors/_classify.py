@@ -13,6 +13,8 @@ from chatcore.errors._extract import safe_getattr, walk
 from chatcore.errors._kinds import ErrorKind
 from chatcore.errors._messages import (
     REASON_DEADLINE,
+    REASON_LONG_WAIT,
+    REASON_TLS,
     REASON_WAIT_FOREVER,
     normalize_provider,
     terminal_message,
@@ -23,10 +25,19 @@ from chatcore.errors._redact import redact
 from chatcore.errors._rules import Verdict, apply_rules, facts_of, fallback_detail, special_case
 from chatcore.errors._signals import Transport, first_provider, scan
 
-__all__ = ["MAX_DETAIL", "ClassifiedError", "classify", "with_classification"]
+__all__ = [
+    "DEFAULT_RETRY_CEILING",
+    "MAX_DETAIL",
+    "ClassifiedError",
+    "classify",
+    "with_classification",
+]
 
 # The upstream detail is cut to this many characters (the last one an ellipsis).
 MAX_DETAIL = 500
+# The longest stated wait (Retry-After, or a delay in the body) a chat waits out;
+# the retry policy's default ceiling. A rate limit asking for longer is a usage limit.
+DEFAULT_RETRY_CEILING = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +67,19 @@ _ATTR = "__chatcore_classified__"
 _LIMIT_REQUESTED = re.compile(r"limit:? ([\d,]+)(?:, used:? [\d,]+)?, requested:? ([\d,]+)")
 
 
-def classify(error: BaseException | str | None, *, provider: str | None = None) -> ClassifiedError:
-    """Classify any failure into a stable kind with a retry decision; never raises."""
+def classify(
+    error: BaseException | str | None,
+    *,
+    provider: str | None = None,
+    retry_ceiling: float = DEFAULT_RETRY_CEILING,
+) -> ClassifiedError:
+    """Classify any failure into a stable kind with a retry decision; never raises.
+
+    ``retry_ceiling`` is the longest wait a chat accepts: a rate limit whose stated
+    wait is longer cannot be waited out and is a usage limit, not retried.
+    """
     try:
-        return _classify(error, provider)
+        return _classify(error, provider, retry_ceiling)
     except Exception:  # the classifier must never be the thing that fails
         hint = normalize_provider(provider)
         return ClassifiedError(
@@ -74,7 +94,9 @@ def with_classification(error: BaseException | str, classified: ClassifiedError)
     return exc
 
 
-def _classify(error: object, provider: str | None) -> ClassifiedError:
+def _classify(
+    error: object, provider: str | None, retry_ceiling: float = DEFAULT_RETRY_CEILING
+) -> ClassifiedError:
     if error is None:
         return ClassifiedError()
     if isinstance(error, BaseException):
@@ -91,6 +113,10 @@ def _classify(error: object, provider: str | None) -> ClassifiedError:
     if found.codes:
         signals |= code_signals(found.codes)
     verdict = special_case(found, signals) or _by_rules(found, signals)
+    if verdict.kind is ErrorKind.RATE_LIMIT and found.retry_after > retry_ceiling:
+        verdict = verdict._replace(
+            kind=ErrorKind.USAGE_LIMIT, retryable=False, reason=REASON_LONG_WAIT
+        )
     chosen = (
         normalize_provider(provider)
         or normalize_provider(found.provider)
@@ -101,7 +127,12 @@ def _classify(error: object, provider: str | None) -> ClassifiedError:
     detail = _cap(redact(verdict.detail.strip()))
     return ClassifiedError(
         kind=verdict.kind,
-        message=terminal_text(verdict.kind, chosen, verdict.reason),
+        message=terminal_text(
+            verdict.kind,
+            chosen,
+            verdict.reason,
+            found.retry_after if verdict.reason == REASON_LONG_WAIT else 0.0,
+        ),
         detail=detail,
         provider=chosen,
         retryable=verdict.retryable,
@@ -121,7 +152,7 @@ def _attached(error: BaseException) -> ClassifiedError | None:
 
 
 def _by_rules(found: Evidence, signals: set[str]) -> Verdict:
-    if Signal.RATE in signals or Signal.RATE_CODE in signals or found.status == 429:
+    if Signal.RATE in signals or Signal.RATE_CODE in signals or found.rule_status == 429:
         over = _LIMIT_REQUESTED.search(found.text)
         if over and _number(over.group(2)) > _number(over.group(1)):
             signals.add(Signal.NEVER_BY_WAITING)
@@ -129,11 +160,15 @@ def _by_rules(found: Evidence, signals: set[str]) -> Verdict:
     ours = Transport.DEADLINE in found.transports or (
         Transport.BUILTIN_TIMEOUT in found.transports and not library_failure
     )
-    facts = facts_of(signals, found.status, transport_retryable=library_failure, our_deadline=ours)
+    facts = facts_of(
+        signals, found.rule_status, transport_retryable=library_failure, our_deadline=ours
+    )
     kind, retryable = apply_rules(facts)
     reason = ""
     if kind is ErrorKind.TIMEOUT and ours:
         reason = REASON_DEADLINE
+    elif kind is ErrorKind.CONFIG and Signal.TLS in signals:
+        reason = REASON_TLS
     elif kind is ErrorKind.RATE_LIMIT and not retryable:
         reason = REASON_WAIT_FOREVER
     # No raw-text fallback for auth: it can carry credentials.

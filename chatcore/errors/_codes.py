@@ -82,6 +82,10 @@ CODE_SIGNALS: dict[str, tuple[str, ...]] = {
     "prohibited_content": (Signal.CONTENT,),
     "blocklist": (Signal.CONTENT,),
     "spii": (Signal.CONTENT,),
+    "recitation": (Signal.CONTENT,),
+    "image_safety": (Signal.CONTENT,),
+    "refusal": (Signal.CONTENT,),  # Anthropic's stop_reason for a safety refusal
+    "prompt_blocked": (Signal.CONTENT,),  # Gemini's promptFeedback.blockReason, any value
     # Configuration and context window.
     "model_not_found": (Signal.CONFIG,),
     "deploymentnotfound": (Signal.CONFIG,),
@@ -98,6 +102,7 @@ CODE_SIGNALS: dict[str, tuple[str, ...]] = {
     "contenttoolargeerror": (Signal.CONTEXT,),
     "tokens_limit_reached": (Signal.CONTEXT,),
     "string_above_max_length": (Signal.CONTEXT,),
+    "exceed_context_size_error": (Signal.CONTEXT,),  # llama.cpp's server
     "not_found_error": (Signal.NOT_FOUND,),
     "not_found": (Signal.NOT_FOUND,),
     "notfounderror": (Signal.NOT_FOUND,),
@@ -110,6 +115,11 @@ CODE_SIGNALS: dict[str, tuple[str, ...]] = {
     "internalservererror": (Signal.SERVER,),
     "internalserverexception": (Signal.SERVER,),
     "internalfailure": (Signal.SERVER,),
+    # A choice that ended with finish_reason "error" (OpenRouter): failed upstream.
+    "finish_reason_error": (Signal.SERVER,),
+    # Gateways' own names (LiteLLM's error types).
+    "throttling_error": (Signal.RATE, Signal.RATE_CODE),
+    "budget_exceeded": (Signal.USAGE,),
 }
 
 

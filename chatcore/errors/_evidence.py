@@ -35,7 +35,8 @@ class Evidence:
     structured: Structured | None = None
     body: BodyFacts = field(default_factory=BodyFacts)
     structured_detail: str = ""  # the provider's own message, when there is one
-    status: int = 0
+    status: int = 0  # the HTTP status as received (a 200 for an error inside a 200)
+    rule_status: int = 0  # the error status the rules read: an inner one inside a 200
     retry_after: float = 0.0
     text: str = ""  # lower-cased messages, body message, codes: what the patterns scan
     url: str = ""
@@ -69,8 +70,9 @@ def gather(error: BaseException | str) -> Evidence:
         [*found.messages, found.body.message, *found.body.codes, *found.body.extra]
     ).lower()
     found.text = lowered
-    if not found.status:
-        found.status = status_from_text(lowered)
+    if not found.rule_status:
+        found.rule_status = status_from_text(lowered)
+    found.status = found.status or found.rule_status
     if not found.retry_after and found.body.retry_delay:
         found.retry_after = retry_after_from_text(f"retry delay {found.body.retry_delay}")
     if not found.retry_after and ("try" in lowered or "wait" in lowered):
@@ -102,7 +104,11 @@ def _read_structure(found: Evidence) -> list[tuple[str, str]]:
         found.structured_detail = (
             found.body.message or message or _plain(structured.body) or original
         )
-        found.status = structured.status or found.body.status or wrapper_status
+        received = structured.status
+        inner = found.body.status or wrapper_status
+        found.status = received or inner
+        # Inside a 2xx the error's own code says what failed; the status stays as received.
+        found.rule_status = received if received >= 400 else inner
         return headers
     top = next((m for m in found.messages if m), "")
     dump = split_dump(top)
@@ -114,7 +120,7 @@ def _read_structure(found: Evidence) -> list[tuple[str, str]]:
         wrapper_status, inner = _unwrap(top, found)
         if wrapper_status or found.body.message:
             found.structured_detail = found.body.message or inner
-    found.status = found.body.status or wrapper_status
+    found.status = found.rule_status = found.body.status or wrapper_status
     return headers
 
 

@@ -156,14 +156,15 @@ def _duck_typed(exc: BaseException) -> Structured | None:
 
 
 def _status(value: object) -> int:
-    # Only error statuses count: an in-stream error event arrives on a 200 response.
+    # The status as received, a 200 included: an error inside a 200 body or stream
+    # keeps the status that really came back (its kind comes from the body).
     if isinstance(value, bool):
         return 0
     try:
         status = int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError, OverflowError):
         return 0
-    return status if 400 <= status <= 599 else 0
+    return status if 100 <= status <= 599 else 0
 
 
 def _pairs(headers: object) -> list[tuple[str, str]]:

@@ -7,6 +7,7 @@ shown beside the countdown, are short factual statements without remediation.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Protocol
 
@@ -17,9 +18,12 @@ __all__ = [
     "REASON_CHAIN_BROKEN",
     "REASON_CONTINUITY",
     "REASON_DEADLINE",
+    "REASON_LONG_WAIT",
+    "REASON_TLS",
     "REASON_TRUNCATED",
     "REASON_WAIT_FOREVER",
     "Described",
+    "humanise_duration",
     "normalize_provider",
     "provider_display_name",
     "retry_message",
@@ -37,6 +41,8 @@ class Described(Protocol):
     def provider(self) -> str: ...
     @property
     def reason(self) -> str: ...
+    @property
+    def retry_after(self) -> float: ...
 
 
 _ALIASES: dict[str, str] = {
@@ -81,6 +87,8 @@ REASON_CHAIN_BROKEN = "chain_broken"
 REASON_CONTINUITY = "continuity"
 REASON_DEADLINE = "deadline"
 REASON_WAIT_FOREVER = "not_by_waiting"
+REASON_LONG_WAIT = "long_wait"  # a stated wait longer than a chat waits: says until when
+REASON_TLS = "tls"
 
 # "{p}" is the provider's display name at sentence start.
 _TERMINAL: dict[str, str] = {
@@ -137,6 +145,14 @@ _SPECIAL_TERMINAL: dict[str, str] = {
         "{p} rejected the request because it exceeds the account's rate limit. "
         "Check billing and quota."
     ),
+    REASON_LONG_WAIT: (
+        "{p} accepts requests again in {wait}; that is longer than automatic retries "
+        "wait. Send the message again after that time."
+    ),
+    REASON_TLS: (
+        "The connection to {p} failed certificate verification. Check the provider's "
+        "address and the certificates this server trusts."
+    ),
 }
 
 _SPECIAL_RETRY: dict[str, str] = {
@@ -146,6 +162,8 @@ _SPECIAL_RETRY: dict[str, str] = {
     REASON_CONTINUITY: "{p} rejected the conversation history as incomplete.",
     REASON_DEADLINE: "{p} did not answer before the request deadline.",
     REASON_WAIT_FOREVER: "{p} rejected the request because it exceeds the rate limit.",
+    REASON_LONG_WAIT: "{p} accepts requests again in {wait}.",
+    REASON_TLS: "The connection to {p} failed certificate verification.",
 }
 
 
@@ -164,33 +182,66 @@ def provider_display_name(provider: str | None) -> str:
 
 def terminal_message(classified: Described) -> str:
     """What happened plus one actionable hint, for a failure that will not be retried."""
-    return terminal_text(classified.kind, classified.provider, classified.reason)
+    return terminal_text(classified.kind, classified.provider, classified.reason, _wait(classified))
 
 
 @lru_cache(maxsize=512)
-def terminal_text(kind: str, provider: str, reason: str = "") -> str:
-    """The terminal message for a kind, a provider id and a special-case reason."""
+def terminal_text(kind: str, provider: str, reason: str = "", wait: float = 0.0) -> str:
+    """The terminal message for a kind, a provider id, a special-case reason and a wait."""
     template = _SPECIAL_TERMINAL.get(reason) or _TERMINAL.get(
         kind or ErrorKind.GENERIC, _TERMINAL[ErrorKind.GENERIC]
     )
-    return _fill(template, provider)
+    return _fill(template, provider, wait)
 
 
 def retry_message(classified: Described) -> str:
     """A short factual statement shown beside the retry countdown."""
-    return _retry_text(classified.kind, classified.provider, classified.reason)
+    return _retry_text(classified.kind, classified.provider, classified.reason, _wait(classified))
 
 
 @lru_cache(maxsize=512)
-def _retry_text(kind: str, provider: str, reason: str) -> str:
+def _retry_text(kind: str, provider: str, reason: str, wait: float) -> str:
     template = _SPECIAL_RETRY.get(reason) or _RETRY.get(
         kind or ErrorKind.GENERIC, _RETRY[ErrorKind.GENERIC]
     )
-    return _fill(template, provider)
+    return _fill(template, provider, wait)
 
 
-def _fill(template: str, provider: str) -> str:
+def _wait(classified: Described) -> float:
+    # Only the long-wait message reads it; any other reason caches one entry per kind.
+    return classified.retry_after if classified.reason == REASON_LONG_WAIT else 0.0
+
+
+def _fill(template: str, provider: str, wait: float = 0.0) -> str:
     name = provider_display_name(provider)
+    when = humanise_duration(wait) if "{wait}" in template else ""
     if template.startswith("{p}"):
-        return template.format(p=name[0].upper() + name[1:])
-    return template.format(p=name)
+        return template.format(p=name[0].upper() + name[1:], wait=when)
+    return template.format(p=name, wait=when)
+
+
+_UNITS: tuple[tuple[str, int], ...] = (
+    ("day", 86_400),
+    ("hour", 3_600),
+    ("minute", 60),
+    ("second", 1),
+)
+
+
+def humanise_duration(seconds: float) -> str:
+    """``4_000`` → "1 hour 7 minutes": at most two units, rounded up, never "0 seconds".
+
+    Rounding up (to seconds, minutes or hours by magnitude) matters: saying
+    "1 hour" for 1 h 0 min 30 s would invite the user back half a minute early.
+    """
+    if not math.isfinite(seconds):
+        seconds = 0.0
+    total = max(math.ceil(seconds), 1)
+    step = 1 if total < 60 else 60 if total < 86_400 else 3_600
+    remaining = math.ceil(total / step) * step
+    parts: list[str] = []
+    for name, size in _UNITS:
+        count, remaining = divmod(remaining, size)
+        if count:
+            parts.append(f"{count} {name}" if count == 1 else f"{count} {name}s")
+    return " ".join(parts)

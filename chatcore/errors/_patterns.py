@@ -39,6 +39,11 @@ class Signal:
     NOT_FOUND = "not_found"  # a not-found code: config when the text is about a model
     MODEL = "model"
     CANCELED = "canceled"  # "chat interrupted" and the like: a cancellation
+    # Go's "context canceled" / "request canceled": our own cancellation, unless
+    # the text also shows an upstream failure it was the consequence of.
+    GO_CANCELED = "go_canceled"
+    TLS = "tls"  # certificate verification failed: configuration, not transient
+    RETRY_HINT = "retry_hint"  # "you can retry your request": a transient server error
     CONTINUITY = "continuity"  # OpenAI Responses history errors (tool output, reasoning item)
     TRUNCATED = "truncated"  # a stream that ended before its terminal event
     CHAIN_BROKEN = "chain_broken"  # the previous response of a chained turn is gone
@@ -56,11 +61,9 @@ class Phrase(NamedTuple):
 # (signal, index keys separated by spaces, pattern); one signal may have many rows.
 _PHRASES: tuple[tuple[str, str, str], ...] = (
     # Special cases.
-    (
-        Signal.CANCELED,
-        "chat requ oper cont",
-        r"(?:chat|request|operation|context) (?:was )?(?:interrupted|cancell?ed)",
-    ),
+    (Signal.CANCELED, "chat requ oper", r"(?:chat|request|operation) (?:was )?interrupted"),
+    (Signal.CANCELED, "chat oper", r"(?:chat|operation) (?:was )?cancell?ed"),
+    (Signal.GO_CANCELED, "cont requ", r"(?:context|request) (?:was )?cancell?ed"),
     (Signal.CONTINUITY, "no", r"no tool output found for function call"),
     (Signal.CONTINUITY, "was", r"was provided without its required '?reasoning'? item"),
     (
@@ -74,8 +77,8 @@ _PHRASES: tuple[tuple[str, str, str], ...] = (
     (Signal.CHAIN_BROKEN, "prev", r"previous_response_not_found"),
     (
         Signal.H2_RESET,
-        "stre rst",
-        r"stream error: stream id \d+|streamreset stream_id|rst_stream",
+        "stre rst nght",
+        r"stream error: stream id \d+|streamreset stream_id|rst_stream|nghttp2_[a-z]",
     ),
     # Overloaded.
     (Signal.OVERLOADED, "over", r"overload"),
@@ -94,6 +97,12 @@ _PHRASES: tuple[tuple[str, str, str], ...] = (
         Signal.USAGE,
         "api spen mont usag",
         r"(?:api |spend(?:ing)? |monthly )?usage limits?(?![a-z])|spend(?:ing)? limit",
+    ),
+    # Gateways' own spend caps (LiteLLM's BudgetExceededError and "over budget").
+    (
+        Signal.USAGE,
+        "budg exce over",
+        r"budget (?:has been )?exceeded|exceeded (?:the |your )?budget|budgetexceeded|over budget",
     ),
     # Authentication.
     (Signal.AUTH, "auth unau", r"authentication|unauthori[sz]ed|unauthenticated"),
@@ -151,7 +160,8 @@ _PHRASES: tuple[tuple[str, str, str], ...] = (
     (
         Signal.TIMEOUT,
         "conn rese",
-        r"connection[ _]?(?:reset|refused|aborted|closed|error|lost|terminated)|reset by peer",
+        r"connection[ _]?(?:reset|refused|aborted|closed|error|lost|terminated|broken)"
+        r"|reset by peer",
     ),
     (
         Signal.TIMEOUT,
@@ -170,6 +180,38 @@ _PHRASES: tuple[tuple[str, str, str], ...] = (
     ),
     (Signal.TIMEOUT, "peer serv disc", r"peer closed connection|server disconnected|disconnected"),
     (Signal.TIMEOUT, "econ etim netw", r"econnreset|econnrefused|etimedout|network error"),
+    # Go's HTTP/2 transport and server, relayed as text by gateways written in Go.
+    (
+        Signal.TIMEOUT,
+        "http",
+        r"http2: (?:stream closed|client conn(?:ection)?(?: is)? (?:closed|not usable|lost"
+        r"|could not be established|not established|force closed)|server sent goaway"
+        r"|transport received server's graceful shutdown goaway"
+        r"|timeout awaiting response headers)",
+    ),
+    (Signal.TIMEOUT, "prov", r"provider[ _]?transport[ _]?reset"),
+    # aiohttp, urllib3 / requests, and chunked bodies cut short or garbled on the way.
+    (
+        Signal.TIMEOUT,
+        "cann conn resp clie serv",
+        r"cannot connect to host|connect call failed|response payload is not completed"
+        r"|cannot write to closing transport|client(?:connector|os|payload)error"
+        r"|serverdisconnectederror",
+    ),
+    (
+        Signal.TIMEOUT,
+        "inco remo fail chun newc",
+        r"incomplete ?read|remote ?end closed connection|remotedisconnected"
+        r"|failed to establish a new connection|chunkedencodingerror|newconnectionerror",
+    ),
+    (
+        Signal.TIMEOUT,
+        "inva ille bad malf hpe",
+        r"(?:invalid|illegal|bad|malformed) (?:byte in )?chunk(?:ed)?[ _-]?"
+        r"(?:length|size|header|encoding|data)|invalidchunklength"
+        r"|invalid character in chunk size|hpe_invalid_chunk_size",
+    ),
+    (Signal.TIMEOUT, "no", r"no healthy upstream"),
     (Signal.TIMEOUT, "mode", r"model (?:is )?(?:not ready|loading|currently loading)"),
     # Content policy.
     (
@@ -195,8 +237,42 @@ _PHRASES: tuple[tuple[str, str, str], ...] = (
         r"(?:input|prompt|content|request|message) (?:was |is |has been )?flagged",
     ),
     (Signal.CONTENT, "viol", r"violat\w* (?:our|the|openai's) (?:usage|content) polic"),
+    # Certificate verification: the endpoint or its certificates are misconfigured,
+    # and asking again gets the same certificate (a config signal).
+    (
+        Signal.TLS,
+        "cert",
+        r"certificate[ _]verif(?:y|ication)[ _]failed|certificate has expired"
+        r"|certificate is (?:not (?:yet )?valid|valid for)|certificate signed by unknown"
+        r"|cert_has_expired",
+    ),
+    (
+        Signal.TLS,
+        "sslc self unab dept err host x tls tlsv",
+        r"sslcertverificationerror|self[ _-]signed[ _]cert(?:ificate)?"
+        r"|unable to (?:get local issuer certificate|verify the first certificate"
+        r"|verify leaf signature)|unable_to_(?:verify_leaf_signature|get_issuer_cert)"
+        r"|depth_zero_self_signed_cert|err_tls_cert_altname_invalid|hostname mismatch"
+        r"|x509: |tls: failed to verify|tlsv1 alert unknown ca",
+    ),
+    (Signal.TLS, "ssl wron", r"(?:ssl: )?wrong[ _]version[ _]number"),
     # Context window (a config signal).
     (Signal.CONTEXT, "cont maxi", r"context[ _-]?(?:length|window|limit|size)|maximum context"),
+    (
+        Signal.CONTEXT,
+        "cont exce",
+        r"context (?:was |is |has been )?(?:exceeded|overflow)"
+        r"|exceed(?:s|ed)? (?:the )?(?:model'?s? )?(?:max(?:imum)? |available )?context",
+    ),
+    # TGI: "`inputs` tokens + `max_new_tokens` must be <= 4096", "`inputs` must have less
+    # than 1024 tokens"; xAI "maximum prompt length"; Cohere "total number of tokens in
+    # the prompt cannot exceed".
+    (
+        Signal.CONTEXT,
+        "inpu maxi tota",
+        r"inputs`? (?:tokens \+ `?max_new_tokens`? must be|must have less than \d+ tokens)"
+        r"|maximum prompt length|total number of tokens in the prompt",
+    ),
     (
         Signal.CONTEXT,
         "prom inpu stri",
@@ -211,9 +287,13 @@ _PHRASES: tuple[tuple[str, str, str], ...] = (
     (
         Signal.CONTEXT,
         "maxi max redu",
-        r"maximum model length|max_model_len|reduce the length of the messages",
+        r"maximum model length|max_model_len|reduce the length of the (?:messages|prompt|input)",
     ),
-    (Signal.CONTEXT, "toke too", r"tokens_limit_reached|too many (?:input )?tokens in"),
+    (
+        Signal.CONTEXT,
+        "toke too",
+        r"tokens_limit_reached|too many (?:input )?tokens in|too many (?:input|prompt) tokens",
+    ),
     # Model / configuration.
     (
         Signal.CONFIG,
@@ -245,8 +325,17 @@ _PHRASES: tuple[tuple[str, str, str], ...] = (
         r"internal[_ ]?server[_ ]?error|server[_ ]error|internal[_ ]error",
     ),
     (Signal.SERVER, "inte api", r"internal failure|internalserverexception|api_error"),
+    # "You can retry your request": a transient failure in the provider's own words
+    # (a server error only when no 4xx status says otherwise).
+    (
+        Signal.RETRY_HINT,
+        "can may retr safe plea try",
+        r"can (?:be )?retried|can retry|may be retried|retry (?:your|the) request|safe to retry"
+        r"|please (?:retry|try again)|try again later",
+    ),
     # Context for not-found codes.
     (Signal.MODEL, "mode", r"(?<![a-z])models?(?![a-z])"),
+    (Signal.NOT_FOUND, "not notf", r"notfounderror|not_found_error"),
 )
 PATTERNS: tuple[Phrase, ...] = tuple(Phrase(s, tuple(k.split()), p) for s, k, p in _PHRASES)
 

@@ -13,9 +13,12 @@ Why the order is what it is:
   * auth before everything else that follows: a bad key makes every other
     signal in the text moot, even a model name that looks wrong;
   * a config (or content-policy) signal vetoes the 403 / 429 / timeout rules,
-    because the same request would fail the same way after any wait;
+    because the same request would fail the same way after any wait (a
+    certificate that fails verification is a config signal: a transport
+    failure that would fail the same way again);
   * provider_disabled before timeout: disabled providers answer 503;
-  * content policy before config, server errors last.
+  * content policy before config, server errors last; a provider's "you can
+    retry your request" counts as a server error only without a 4xx status.
 """
 
 from __future__ import annotations
@@ -71,13 +74,16 @@ _CONTINUITY_DETAILS = (
         "'reasoning' item.",
     ),
 )
-# The RST_STREAM code in Go's "stream error: stream ID 3; INTERNAL_ERROR" and in
-# h2's "<StreamReset stream_id:1, error_code:ErrorCodes.CANCEL, remote_reset:True>".
+# The RST_STREAM code in Go's "stream error: stream ID 3; INTERNAL_ERROR", in h2's
+# "<StreamReset stream_id:1, error_code:ErrorCodes.CANCEL, remote_reset:True>", in
+# gRPC's "stream terminated by RST_STREAM with error code: INTERNAL_ERROR" and in
+# Node's "Stream closed with error code NGHTTP2_REFUSED_STREAM".
 _H2_CODE = re.compile(
     r"stream error: stream id \d+; ([a-z_0-9]+)"
     r"|streamreset stream_id:\d+, error_code:(?:errorcodes\.)?([a-z_0-9]+)"
-    r"|rst_stream\W{0,30}?(?:code\W{0,3})?([a-z_]+_error|no_error|refused_stream|cancel"
+    r"|rst_stream[^;\n]{0,30}?(?:code\W{0,3})?([a-z_]+_error|no_error|refused_stream|cancel"
     r"|enhance_your_calm|\d+)"
+    r"|nghttp2_([a-z_]+)"
 )
 # Which adapter's stream a truncation message is about, when it names no provider.
 _STREAM_MARKERS = (
@@ -96,7 +102,8 @@ def special_case(found: Evidence, signals: set[str]) -> Verdict | None:
     cancelled = (
         Transport.CANCELED in found.transports and Transport.RETRYABLE not in found.transports
     )
-    if cancelled or Signal.CANCELED in signals:
+    go_cancel = Signal.GO_CANCELED in signals and not _upstream_failed(found, signals)
+    if cancelled or go_cancel or Signal.CANCELED in signals:
         return Verdict(ErrorKind.GENERIC, False, structured, REASON_CANCELED)
     if Signal.CONTINUITY in signals:
         detail = next(
@@ -131,6 +138,30 @@ def special_case(found: Evidence, signals: set[str]) -> Verdict | None:
     return None
 
 
+# Signals of a failure on the provider's side: a Go "context canceled" that comes
+# with one of them is the gateway giving up on a failed upstream, not our Stop.
+_UPSTREAM_SIGNALS = frozenset(
+    {
+        Signal.SERVER,
+        Signal.TIMEOUT,
+        Signal.H2_RESET,
+        Signal.OVERLOADED,
+        Signal.RATE,
+        Signal.RATE_CODE,
+        Signal.RETRY_HINT,
+    }
+)
+
+
+def _upstream_failed(found: Evidence, signals: set[str]) -> bool:
+    return (
+        found.rule_status >= 400
+        or not _UPSTREAM_SIGNALS.isdisjoint(signals)
+        or Transport.RETRYABLE in found.transports
+        or Transport.PROVIDER_RESET in found.transports
+    )
+
+
 def fallback_detail(found: Evidence) -> str:
     """The structured detail, else the raw error text folded; dropped when it has a URL.
 
@@ -163,7 +194,7 @@ class Facts(NamedTuple):
     """Everything the rules look at (derived once, then read by every rule)."""
 
     signals: frozenset[str]
-    status: int
+    status: int  # the error status: an inner code for an error inside a 200
     transport_retryable: bool  # an httpx/h2/socket failure in the chain
     our_deadline: bool  # our own deadline expired: never retried
     context: bool  # context-window phrases, or 413: larger than the provider accepts
@@ -186,7 +217,7 @@ def facts_of(
         transport_retryable=transport_retryable,
         our_deadline=our_deadline,
         context=context,
-        config=context or model_not_found or Signal.CONFIG in signals,
+        config=context or model_not_found or Signal.CONFIG in signals or Signal.TLS in signals,
         rate_status=status == 429 or (Signal.RATE_CODE in signals and status != 402),
     )
 
@@ -265,7 +296,11 @@ RULES: tuple[Rule, ...] = (
     Rule("config", lambda f: f.config, ErrorKind.CONFIG, _no),
     Rule(
         "server_error",
-        lambda f: f.status == 500 or f.has(Signal.SERVER),
+        lambda f: (
+            f.status == 500
+            or f.has(Signal.SERVER)
+            or (f.has(Signal.RETRY_HINT) and not 400 <= f.status < 500)
+        ),
         ErrorKind.GENERIC,
         _yes,
     ),

@@ -4,7 +4,10 @@ Every adapter funnels what its SDK raises through `convert_error` and raises the
 result ``from`` the original, so the classifier sees our structured error first
 and can still walk down to the SDK and httpx2 exceptions underneath. Errors the
 adapters detect themselves (a truncated stream, an in-stream error event, a
-safety stop) are built here too, so their wording lives in one place.
+router's choice-level error, a safety stop) are built here too, so their wording
+lives in one place. An error that arrives inside a 200 (an SSE error event, a
+choice whose ``error`` object carries the upstream's own code) keeps the 200 it
+came with as its ``status_code``; the classifier takes the kind from the body.
 """
 
 from __future__ import annotations
@@ -22,11 +25,16 @@ from chatcore.providers.errors import StreamClosedEarly
 
 __all__ = [
     "SDK_ERRORS",
+    "choice_error",
     "closed_early",
     "content_filtered",
     "convert_error",
     "in_stream_error",
 ]
+
+# The status of a response whose stream already started: errors after that point
+# arrive inside it.
+_STREAM_STATUS = 200
 
 # What an adapter's `except` converts: both SDKs' errors (either SDK may surface the
 # other's transport errors through httpx2), raw httpx2 errors (the Anthropic SDK does
@@ -47,29 +55,17 @@ def closed_early(provider: str, label: str, terminal: str) -> StreamClosedEarly:
     return StreamClosedEarly(f"{label} stream closed before {terminal}", provider=provider)
 
 
-def _explicit_status(error: Mapping[str, Any]) -> int | None:
-    """An HTTP status the error object states itself (vLLM and OpenRouter put it in `code`).
-
-    No status is inferred from a type name: the response was a 200, and a made-up
-    status would show the user an HTTP error that never happened.
-    """
-    for key in ("status", "code"):
-        value = error.get(key)
-        if isinstance(value, str) and value.isdigit():
-            value = int(value)
-        if isinstance(value, int) and not isinstance(value, bool) and 400 <= value <= 599:
-            return value
-    return None
-
-
-def in_stream_error(provider: str, event: Mapping[str, Any], *, label: str) -> ProviderError:
+def in_stream_error(
+    provider: str, event: Mapping[str, Any], *, label: str, status: int = _STREAM_STATUS
+) -> ProviderError:
     """A `ProviderError` for an error that arrived inside a 200 stream.
 
     ``event`` is the provider's own JSON: an Anthropic ``{"type": "error", "error":
     {...}}`` event, an OpenAI ``{"error": {...}}`` object, or a bare OpenAI error
     object (a Responses ``error`` event, ``response.failed``'s ``response.error``).
     The body keeps the provider's shape so the classifier reads type, code and
-    message from it.
+    message from it; the status is the one received (a code the error object
+    states, as vLLM and OpenRouter do, is the upstream's and stays in the body).
     """
     nested = event.get("error")
     error: Mapping[str, Any] = nested if isinstance(nested, Mapping) else event
@@ -78,8 +74,31 @@ def in_stream_error(provider: str, event: Mapping[str, Any], *, label: str) -> P
     text = message if isinstance(message, str) and message else "an error event without a message"
     return ProviderError(
         f"{label} sent an error event mid-stream: {text}",
-        status_code=_explicit_status(error),
+        status_code=status,
         body=json.dumps(body),
+        provider=provider,
+    )
+
+
+def choice_error(provider: str, chunk: Mapping[str, Any], *, label: str) -> ProviderError:
+    """A router's choice that failed inside a 200 stream (OpenRouter and the like).
+
+    The choice carries ``finish_reason: "error"`` and usually an ``error`` object
+    with the upstream's own code and message; the whole chunk is the body.
+    """
+    choices = chunk.get("choices")
+    choice = choices[0] if isinstance(choices, list) and choices else {}
+    error = choice.get("error") if isinstance(choice, Mapping) else None
+    message = error.get("message") if isinstance(error, Mapping) else None
+    text = (
+        message
+        if isinstance(message, str) and message
+        else "the upstream failed (finish_reason: error)"
+    )
+    return ProviderError(
+        f"{label} stream ended with an error in its choice: {text}",
+        status_code=_STREAM_STATUS,
+        body=json.dumps(chunk),
         provider=provider,
     )
 
@@ -96,7 +115,7 @@ def content_filtered(
     text = f"{label} stream stopped by the provider's safety system ({reason})"
     if explanation:
         text = f"{text}: {explanation}"
-    return ProviderError(text, provider=provider)
+    return ProviderError(text, status_code=_STREAM_STATUS, provider=provider)
 
 
 def _body_text(response: httpx2.Response) -> str:
@@ -146,7 +165,7 @@ def convert_error(exc: Exception, *, provider: str, label: str, streaming: bool)
             return _status_error(exc, provider, label)
         # Anthropic raises an `error` SSE event as a status error of the 200 response.
         event = exc.body if isinstance(exc.body, Mapping) else {"error": {"message": str(exc)}}
-        return in_stream_error(provider, event, label=label)
+        return in_stream_error(provider, event, label=label, status=exc.response.status_code)
     if isinstance(
         exc, openai.APIConnectionError | anthropic.APIConnectionError | httpx2.TransportError
     ):

@@ -1,7 +1,10 @@
 """OpenAI Chat Completions, and every OpenAI-compatible server (Ollama, vLLM, OpenRouter).
 
 The terminal event is the chunk that carries ``finish_reason`` (the SDK consumes
-``data: [DONE]`` itself); a stream that ends without one was truncated.
+``data: [DONE]`` itself); a stream that ends without one was truncated. Routers
+(OpenRouter and the like) report an upstream failure inside the 200 stream as a
+choice with its own ``error`` object and ``finish_reason: "error"``; that chunk
+is raised as a `ProviderError` with the whole chunk as its body.
 
 Chunks are read as the SDK's plain decoded JSON (``cast_to=object``), not as
 ``ChatCompletionChunk`` models: building a pydantic model per token was a
@@ -17,7 +20,13 @@ from typing import Any
 
 import openai
 
-from chatcore.providers._boundary import SDK_ERRORS, closed_early, content_filtered, convert_error
+from chatcore.providers._boundary import (
+    SDK_ERRORS,
+    choice_error,
+    closed_early,
+    content_filtered,
+    convert_error,
+)
 from chatcore.providers._shared import client_options, ensure_usable
 from chatcore.providers.types import Finish, Part, ProviderConfig, TextDelta, TurnRequest, Usage
 
@@ -86,6 +95,8 @@ class ChatCompletionsAdapter:
                 if not choices or not isinstance(choices, list):
                     continue
                 choice = choices[0] if isinstance(choices[0], dict) else {}
+                if choice.get("error") or choice.get("finish_reason") == "error":
+                    raise choice_error(self.provider, chunk, label=self._label)
                 delta = choice.get("delta")
                 text = _text(delta.get("content")) if isinstance(delta, dict) else None
                 if text:

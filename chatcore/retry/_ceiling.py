@@ -11,33 +11,9 @@ import dataclasses
 import math
 from datetime import UTC, datetime
 
-from chatcore.errors import ClassifiedError, provider_display_name
+from chatcore.errors import ClassifiedError, humanise_duration, provider_display_name
 
 __all__ = ["beyond_ceiling_classification", "humanise_duration"]
-
-_UNITS: tuple[tuple[str, int], ...] = (
-    ("day", 86_400),
-    ("hour", 3_600),
-    ("minute", 60),
-    ("second", 1),
-)
-
-
-def humanise_duration(seconds: float) -> str:
-    """``4_000`` → "1 hour 7 minutes": at most two units, rounded up, never "0 seconds".
-
-    Rounding up (to seconds, minutes or hours by magnitude) matters: saying
-    "1 hour" for 1 h 0 min 30 s would invite the user back half a minute early.
-    """
-    total = max(math.ceil(seconds), 1)
-    step = 1 if total < 60 else 60 if total < 86_400 else 3_600
-    remaining = math.ceil(total / step) * step
-    parts: list[str] = []
-    for name, size in _UNITS:
-        count, remaining = divmod(remaining, size)
-        if count:
-            parts.append(f"{count} {name}" if count == 1 else f"{count} {name}s")
-    return " ".join(parts)
 
 
 def beyond_ceiling_classification(classified: ClassifiedError, *, now: float) -> ClassifiedError:

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Protocol, TypeVar
 
-from chatcore.errors import ClassifiedError, classify
+from chatcore.errors import ClassifiedError, ErrorKind, classify
 from chatcore.retry._ceiling import beyond_ceiling_classification
 from chatcore.retry.policy import RetryPolicy
 
@@ -81,7 +81,9 @@ async def run_with_retry(
             return await attempt_fn(attempt)
         except Exception as error:
             _raise_if_cancelling(error)
-            classified = classify(error, provider=provider)
+            classified = classify(
+                error, provider=provider, retry_ceiling=policy.retry_after_ceiling
+            )
             give_up = _give_up(policy, classified, attempt, now=clock)
             if give_up is not None:
                 if recorder is not None:
@@ -102,14 +104,19 @@ def _give_up(
 ) -> RetryGaveUp | None:
     """The terminal outcome of a failed attempt, or None to retry it."""
     label = classified.kind or "error"
-    if not classified.retryable:
+    # A rate limit asking for longer than the ceiling is already a usage limit; it
+    # gets the same "accepts requests again at ..." message as a retryable one.
+    waits_too_long = policy.beyond_ceiling(classified) and (
+        classified.retryable or classified.kind == ErrorKind.USAGE_LIMIT
+    )
+    if not classified.retryable and not waits_too_long:
         return RetryGaveUp(
             f"{label} is not retryable (attempt {attempt}): {classified.message}",
             classified=classified,
             attempts=attempt,
             reason=GiveUpReason.NOT_RETRYABLE,
         )
-    if policy.beyond_ceiling(classified):
+    if waits_too_long:
         return RetryGaveUp(
             f"retry-after of {classified.retry_after:g}s exceeds the ceiling of "
             f"{policy.retry_after_ceiling:g}s (attempt {attempt})",

@@ -120,7 +120,7 @@ STATUS_ROWS: list[RuleRow] = [
     ("status_python_sdk_prefix", "Error code: 404 - {'error': {'message': 'nope'}}", K.GENERIC, False, 404),
     ("status_structured_beats_text", pe(429, message="status 500 upstream"), K.RATE_LIMIT, True, 429),
     ("status_body_code_when_no_structured_status", pe(None, {"error": {"code": 429, "message": "slow down", "status": "RESOURCE_EXHAUSTED"}}), K.RATE_LIMIT, True, 429),
-    ("status_200_in_stream_is_no_status", pe(200, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}), K.OVERLOADED, True, 0),
+    ("status_200_in_stream_keeps_the_received_status", pe(200, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}), K.OVERLOADED, True, 200),
 ]
 
 SPECIAL_ROWS: list[RuleRow] = [

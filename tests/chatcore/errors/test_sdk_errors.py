@@ -178,11 +178,12 @@ def test_sdk_error_whole_value_with_provider_hint(server: ScriptedServer) -> Non
 
 
 def test_anthropic_in_stream_error_event_on_a_200(server: ScriptedServer) -> None:
-    """The SDK raises a status error of the 200 response: the body type decides."""
+    """The SDK raises a status error of the 200 response: the body type decides the kind,
+    and the status stays the 200 that was received."""
     raised = _anthropic_call(server, "an200stream", stream=True)
     got = classify(raised)
     assert (got.kind, got.retryable, got.status_code, got.detail) == (
-        ErrorKind.OVERLOADED, True, 0, "Overloaded",
+        ErrorKind.OVERLOADED, True, 200, "Overloaded",
     )  # fmt: skip
 
 

@@ -6,6 +6,7 @@ The provider texts a detail must quote come from the fake's preset table
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,7 @@ class Fault:
     retry_after: tuple[float, float] = (0.0, 0.0)  # inclusive bounds, seconds
     chain_broken: bool = False
     apis: tuple[Api, ...] = APIS
-    status: int | None = None  # explicit; else the preset's status (0 for in-stream faults)
+    status: int | None = None  # explicit; else the preset's status (200 for in-stream faults)
     detail: str | None = None  # explicit ("{label}": the adapter's); else the preset's message
     tokens_before: int = 0  # text deltas the adapter must yield before it raises
 
@@ -48,7 +49,12 @@ def preset(fault: Fault, api: Api) -> tuple[int, str]:
         else fault.outcome["kind"]
     )
     spec = resolve_error(name, api=api.wire, model=MODEL, api_key=KEY)
-    return spec.status, spec.message
+    return spec.status, _ECHOED_KEY.sub(r"\1[REDACTED]", spec.message)
+
+
+# The key fragment a provider echoes ("Incorrect API key provided: sk-***abcd.") is
+# masked by the classifier, like any key.
+_ECHOED_KEY = re.compile(r"(API key provided: )\S+?(?=\.\s)")
 
 
 def expected_for(fault: Fault, api: Api, got: ClassifiedError) -> ClassifiedError:

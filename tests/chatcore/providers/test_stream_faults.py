@@ -2,8 +2,9 @@
 
 Truncation, in-stream error events, safety stops, dropped connections, refused
 connections and stalls: what the adapter yields before it raises, and the whole
-``ClassifiedError`` of what it raises. No HTTP error status exists for these, so
-none is reported.
+``ClassifiedError`` of what it raises. An error event or a safety stop inside the
+200 stream keeps that 200 as its status (the kind comes from the event); a
+truncation, a reset or a stall has no status of its own.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from tests.fakeserver import free_port
 
 API_IDS = [api.name for api in APIS]
 
-# Faults inside a 200 stream, after some text: no HTTP status exists, so none is reported.
+# Faults inside a 200 stream, after some text: an error event keeps the 200 it came in.
 STREAM_FAULTS = (
     Fault(
         "truncated_after_k_tokens",
@@ -42,7 +43,7 @@ STREAM_FAULTS = (
         {"kind": "stream_error", "after": 4, "error": "overloaded"},
         ErrorKind.OVERLOADED,
         True,
-        status=0,
+        status=200,
         tokens_before=4,
     ),
     Fault(
@@ -50,7 +51,7 @@ STREAM_FAULTS = (
         {"kind": "stream_error", "after": 4, "error": "rate_limit"},
         ErrorKind.RATE_LIMIT,
         True,
-        status=0,
+        status=200,
         tokens_before=4,
     ),
     Fault(
@@ -58,7 +59,7 @@ STREAM_FAULTS = (
         {"kind": "stream_error", "after": 4, "error": "server_error"},
         ErrorKind.GENERIC,
         True,
-        status=0,
+        status=200,
         tokens_before=4,
     ),
     Fault(
@@ -66,7 +67,7 @@ STREAM_FAULTS = (
         {"kind": "stream_error", "after": 4, "error": "insufficient_quota"},
         ErrorKind.USAGE_LIMIT,
         False,
-        status=0,
+        status=200,
         tokens_before=4,
     ),
     Fault(
@@ -74,7 +75,7 @@ STREAM_FAULTS = (
         {"kind": "stream_error", "after": 2},
         ErrorKind.OVERLOADED,
         True,
-        status=0,
+        status=200,
         apis=(ANTHROPIC,),
         tokens_before=2,
     ),
@@ -83,7 +84,7 @@ STREAM_FAULTS = (
         {"kind": "stream_error", "after": 3, "error": "rate_limit", "event": "error"},
         ErrorKind.RATE_LIMIT,
         True,
-        status=0,
+        status=200,
         apis=(RESPONSES,),
         tokens_before=3,
     ),
@@ -143,7 +144,7 @@ async def test_a_safety_stop_mid_stream_is_a_content_filter_error(api: Api, make
     detail = (
         f"{{label}} stream stopped by the provider's safety system ({REFUSAL_REASONS[api.name]})"
     )
-    fault = Fault("refusal", {}, ErrorKind.CONTENT_FILTER, False, status=0, detail=detail)
+    fault = Fault("refusal", {}, ErrorKind.CONTENT_FILTER, False, status=200, detail=detail)
     assert_classified(got, fault, api, expected_for(fault, api, got))
 
 
