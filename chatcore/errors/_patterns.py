@@ -200,6 +200,11 @@ _PHRASES: tuple[tuple[str, str, str], ...] = (
     ),
     (
         Signal.TIMEOUT,
+        "tran cont not",
+        r"transferencodingerror|contentlengtherror|not enough data (?:for|to) satisfy",
+    ),
+    (
+        Signal.TIMEOUT,
         "inco remo fail chun newc",
         r"incomplete ?read|remote ?end closed connection|remotedisconnected"
         r"|failed to establish a new connection|chunkedencodingerror|newconnectionerror",

@@ -129,7 +129,11 @@ event; before the whole response for JSON documents and errors), ``headers``
   ``failed``, ``error: {code, message}``; default) or, with ``"event":
   "error"``, an ``error`` event ``{"type": "error", "code", "message",
   "param", "sequence_number"}``. The body then ends. A JSON (non-streaming)
-  request gets the preset as an HTTP error instead.
+  request gets the preset as an HTTP error instead. With ``"body": {...}`` the
+  in-stream event is that JSON as given (any shape a router sends inside a 200:
+  an OpenRouter chunk whose choice carries ``error`` and ``finish_reason:
+  "error"``, a top-level ``{"error": {"code": 502, …}}``; Anthropic and
+  Responses name the event after the body's ``type``).
 * ``{"kind": "refusal", "after": K}``  K tokens, then the provider's
   content-filter stop: Chat ``finish_reason: "content_filter"``, Responses
   ``response.incomplete`` (``incomplete_details.reason = "content_filter"``),

@@ -58,6 +58,8 @@ def _ending(wire: Wire, answer: Answer, sent: list[str]) -> bytes:
     kind, text = answer.outcome.kind, "".join(sent)
     if kind in {"ok", "refusal"}:
         return wire.finish(text, len(sent), refusal=kind == "refusal")
+    if kind == "stream_error" and answer.outcome.body is not None:
+        return wire.event(answer.outcome.body)  # a scripted shape, e.g. a router's choice error
     if kind == "stream_error" and answer.error is not None:
         return wire.fail(answer.error, text, len(sent), event=answer.outcome.event)
     return b""  # truncate and reset: the terminal event never comes

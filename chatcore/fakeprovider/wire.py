@@ -64,6 +64,16 @@ class Wire(ABC):
     def document(self, text: str, count: int, *, refusal: bool) -> dict[str, Any]:
         """The non-streaming JSON response."""
 
+    def event(self, body: Any) -> bytes:
+        """A scripted in-stream event, written as given (a ``stream_error``'s ``body``).
+
+        Its SSE event name is the body's ``type`` where the API names events
+        (Anthropic, Responses); Chat Completions sends bare ``data:`` lines.
+        """
+        if self.api == "chat" or not isinstance(body, dict):
+            return sse(body)
+        return sse(body, event=str(body.get("type") or "error"))
+
     def stream_headers(self) -> list[tuple[str, str]]:
         """Response headers of an SSE answer."""
         return [

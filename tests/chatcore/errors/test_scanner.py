@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from chatcore.errors import PATTERNS
 from chatcore.errors._patterns import PROVIDER_PATTERNS, Phrase
 from chatcore.errors._signals import ROWS, scan
+from tests.chatcore.errors.test_families import FAMILY_ROWS
 from tests.chatcore.errors.test_rules import ALL_ROWS
 
 KEY_LENGTH = 4
@@ -110,8 +111,8 @@ def test_every_pattern_is_indexed() -> None:
     assert all(1 <= len(key) <= 4 and key.isalpha() for row in ROWS for key in row.keys)
 
 
-def test_scan_equals_reference_on_the_rule_table() -> None:
-    for _, error, *_ in ALL_ROWS:
+def test_scan_equals_reference_on_the_rule_tables() -> None:
+    for _, error, *_ in [*ALL_ROWS, *FAMILY_ROWS]:
         text = str(error).lower()
         assert scan(text) == reference(text), text
 
@@ -126,6 +127,8 @@ FRAGMENTS = st.sampled_from(
      "provider_disabled", "openai", "azure openai", "claude", "gemini", "vertex", "bedrock",
      "per day", "perday", "limit: 0", "tokens per min", "no tool output found for function call",
      "chat interrupted", "content_filter", "server error", "api key", "invalid", "x", "_", "-",
+     "http2: client conn", "context canceled", "can be retried", "x509: ", "nghttp2_cancel",
+     "inputs` tokens + `max_new_tokens` must be", "connection broken", "chunk length",
      " ", "3", ".", ":", "\n", "é", "A"]
 )  # fmt: skip
 
