@@ -164,10 +164,17 @@ _FAILED_STOPS: dict[str, str] = {
 }
 
 
+_STOP_KEYS = frozenset(
+    {"stop_reason", "choices", "candidates", "response", "incomplete_details", "promptFeedback"}
+)
+
+
 def _read_stops(data: dict[Any, Any], facts: BodyFacts) -> None:
     """Codes from the stop reasons of a 200 body: a choice's ``finish_reason``, Gemini's
     ``finishReason`` / ``promptFeedback.blockReason``, Anthropic's ``stop_reason``, and
     Responses' ``incomplete_details.reason``."""
+    if _STOP_KEYS.isdisjoint(data):  # an error envelope: nothing stopped
+        return
     reasons: list[object] = [data.get("stop_reason")]
     for key in ("choices", "candidates"):
         items = data.get(key)
@@ -193,17 +200,25 @@ def _read_stops(data: dict[Any, Any], facts: BodyFacts) -> None:
             facts.message = f"The prompt was blocked ({feedback['blockReason']})."
 
 
+_CODE_KEYS = ("type", "code", "status", "__type", "Code", "error_type", "reason")
+
+
 def _collect(node: dict[Any, Any], facts: BodyFacts) -> None:
-    for key in ("type", "code", "status", "__type", "Code", "error_type", "reason"):
+    for key in _CODE_KEYS:
         value = node.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            if 400 <= value <= 599 and not facts.status:
-                facts.status = value  # Gemini/vLLM/OpenRouter repeat the HTTP status here
-        elif isinstance(value, str) and value.isdigit():
-            if 400 <= int(value) <= 599 and not facts.status:
-                facts.status = int(value)  # Azure: {"code": "429"}
-        elif isinstance(value, str) and value and value != "error":
-            facts.codes.append(value)
+        if value is None:
+            continue
+        kind = type(value)
+        if kind is str:
+            if value.isdigit():
+                if 400 <= int(value) <= 599 and not facts.status:
+                    facts.status = int(value)  # Azure: {"code": "429"}
+            elif value and value != "error":
+                facts.codes.append(value)
+        elif kind is int and 400 <= value <= 599 and not facts.status:
+            facts.status = value  # Gemini/vLLM/OpenRouter repeat the HTTP status here
+    if "innererror" not in node and "details" not in node:
+        return
     inner = node.get("innererror")
     if isinstance(inner, dict):
         _collect(inner, facts)

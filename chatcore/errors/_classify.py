@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from chatcore.errors._codes import code_signals
 from chatcore.errors._evidence import Evidence, gather
-from chatcore.errors._extract import safe_getattr, walk
+from chatcore.errors._extract import chain_of, safe_getattr
 from chatcore.errors._kinds import ErrorKind
 from chatcore.errors._messages import (
     REASON_DEADLINE,
@@ -23,7 +23,7 @@ from chatcore.errors._messages import (
 from chatcore.errors._patterns import Signal
 from chatcore.errors._redact import redact
 from chatcore.errors._rules import Verdict, apply_rules, facts_of, fallback_detail, special_case
-from chatcore.errors._signals import Transport, first_provider, scan
+from chatcore.errors._signals import Transport, provider_in, scan
 
 __all__ = [
     "DEFAULT_RETRY_CEILING",
@@ -99,8 +99,10 @@ def _classify(
 ) -> ClassifiedError:
     if error is None:
         return ClassifiedError()
+    chain: list[BaseException] | None = None
     if isinstance(error, BaseException):
-        attached = _attached(error)
+        chain = chain_of(error)
+        attached = _attached(chain)
         if attached is not None:
             hint = normalize_provider(provider)
             return attached.with_provider(hint) if hint and not attached.provider else attached
@@ -108,7 +110,7 @@ def _classify(
         error = str(error)
         if not error.strip():
             return ClassifiedError()
-    found = gather(error)
+    found = gather(error, chain)
     signals = scan(found.text)
     if found.codes:
         signals |= code_signals(found.codes)
@@ -120,8 +122,8 @@ def _classify(
     chosen = (
         normalize_provider(provider)
         or normalize_provider(found.provider)
-        or first_provider(signals)
-        or (first_provider(scan(found.url.lower())) if found.url else "")
+        or provider_in(found.text)
+        or provider_in(found.url.lower())
         or verdict.default_provider
     )
     detail = _cap(redact(verdict.detail.strip()))
@@ -143,8 +145,8 @@ def _classify(
     )
 
 
-def _attached(error: BaseException) -> ClassifiedError | None:
-    for exc in walk(error):
+def _attached(chain: list[BaseException]) -> ClassifiedError | None:
+    for exc in chain:
         attached = safe_getattr(exc, _ATTR)
         if isinstance(attached, ClassifiedError):
             return attached

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from chatcore.errors._patterns import Signal
 
 __all__ = ["CODE_SIGNALS", "code_signals", "normalize_code"]
@@ -134,5 +136,11 @@ def code_signals(codes: list[str]) -> set[str]:
     """The signals of machine-readable codes (error types, gRPC statuses, class names)."""
     found: set[str] = set()
     for code in codes:
-        found.update(CODE_SIGNALS.get(normalize_code(code), ()))
+        found.update(_signals_of(code))
     return found
+
+
+@lru_cache(maxsize=2048)
+def _signals_of(code: str) -> tuple[str, ...]:
+    # Codes come from a small vocabulary (types, statuses, class names): cached.
+    return CODE_SIGNALS.get(normalize_code(code), ())

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from chatcore.errors._body import MAX_BODY, BodyFacts, parse_body, split_dump, unwrap_message
 from chatcore.errors._extract import (
     Structured,
+    is_http_status_error,
     retry_after_from_headers,
     retry_after_from_text,
     safe_getattr,
@@ -43,41 +44,82 @@ class Evidence:
     provider: str = ""  # a `provider` attribute found on an exception of the chain
 
 
-def gather(error: BaseException | str) -> Evidence:
-    """Collect the evidence of an exception (with its chain) or of a plain text."""
+def gather(error: BaseException | str, chain: list[BaseException] | None = None) -> Evidence:
+    """Collect the evidence of an exception (with its chain) or of a plain text.
+
+    ``chain`` is ``list(walk(error))`` when the caller already walked it.
+    """
     found = Evidence()
+    scanned: list[str] = []  # the texts to scan: the messages, each said once
     if isinstance(error, BaseException):
-        for exc in walk(error):
-            found.messages.append(safe_str(exc).strip()[:_MAX_TEXT])
+        for exc in walk(error) if chain is None else chain:
+            message = safe_str(exc).strip()
+            if len(message) > _MAX_TEXT:
+                message = message[:_MAX_TEXT]
+            found.messages.append(message)
             found.codes.append(type(exc).__name__)
             transport = transport_of(exc)
             if transport is not None:
                 found.transports.add(transport)
             if found.structured is None:
                 found.structured = structured_of(exc)
-            named = safe_getattr(exc, "provider")
-            if not found.provider and isinstance(named, str):
-                found.provider = named.strip()
+            elif is_http_status_error(exc):
+                # The HTTP client's view of the response a structured error above
+                # already holds: its status line and URL add nothing to scan.
+                continue
+            if not found.provider:
+                named = safe_getattr(exc, "provider")
+                if isinstance(named, str):
+                    found.provider = named.strip()
+            _add_once(scanned, message)
     else:
         found.messages.append(error.strip()[:_MAX_TEXT])
+        scanned.append(found.messages[0])
     headers = _read_structure(found)
     if headers:
         found.retry_after = retry_after_from_headers(headers)
         # AWS names the exception in a header: "ThrottlingException:http://internal…"
         found.codes.extend(v for k, v in headers if k.lower() == "x-amzn-errortype")
     found.codes.extend(found.body.codes)
-    lowered = "\n".join(
-        [*found.messages, found.body.message, *found.body.codes, *found.body.extra]
-    ).lower()
+    _add_once(scanned, found.body.message)
+    lowered = "\n".join([*scanned, *found.body.codes, *found.body.extra]).lower()
     found.text = lowered
     if not found.rule_status:
         found.rule_status = status_from_text(lowered)
     found.status = found.status or found.rule_status
     if not found.retry_after and found.body.retry_delay:
         found.retry_after = retry_after_from_text(f"retry delay {found.body.retry_delay}")
-    if not found.retry_after and ("try" in lowered or "wait" in lowered):
+    if not found.retry_after and _may_state_a_wait(lowered):
         found.retry_after = retry_after_from_text(lowered)
     return found
+
+
+def _may_state_a_wait(text: str) -> bool:
+    """A cheap gate before the body-hint regex: the words every stated wait contains."""
+    return (
+        "again in" in text
+        or "again after" in text
+        or "retry in" in text
+        or "retry after" in text
+        or "retrying in" in text
+        or "retrying after" in text
+        or "delay" in text
+        or "wait " in text
+    )
+
+
+def _add_once(scanned: list[str], text: str) -> None:
+    """Add ``text`` unless an earlier text already says it (scanning is linear in the text).
+
+    The same provider message travels up a chain several times: in the body, in
+    the SDK's "Error code: 429 - <message>", and in our own error's text.
+    """
+    if not text:
+        return
+    wrapped = unwrap_message(text) if text.startswith(("Error code:", "POST", "GET")) else None
+    said = wrapped[1] if wrapped and wrapped[1] else text
+    if not any(said in earlier for earlier in scanned):
+        scanned.append(text)
 
 
 def _read_structure(found: Evidence) -> list[tuple[str, str]]:
@@ -89,7 +131,9 @@ def _read_structure(found: Evidence) -> list[tuple[str, str]]:
         headers = structured.headers
         found.url = structured.url
         found.body = parse_body(structured.body)
-        dump = _dump_of(structured.body) or _dump_of(structured.message)
+        # A body that parsed, with headers, is no dumped response (and needs none).
+        parsed = bool(found.body.message) and bool(headers)
+        dump = None if parsed else _dump_of(structured.body) or _dump_of(structured.message)
         if dump is not None:
             # A dumped response carries its own status line and headers.
             wrapper_status, dump_headers, dump_body = dump

@@ -24,6 +24,8 @@ from chatcore.errors._exceptions import ProviderError
 __all__ = [
     "MAX_CHAIN",
     "Structured",
+    "chain_of",
+    "is_http_status_error",
     "retry_after_from_headers",
     "retry_after_from_text",
     "safe_getattr",
@@ -43,25 +45,30 @@ def walk(error: BaseException) -> Iterator[BaseException]:
     The order is: the error, its `__cause__` chain, its group members, then the
     `__context__` (an implicit "during handling of ..." link, least specific).
     """
+    return iter(chain_of(error))
+
+
+def chain_of(error: BaseException) -> list[BaseException]:
+    """`walk` as a list (built in one loop: this runs for every classification)."""
+    chain: list[BaseException] = []
     seen: set[int] = set()
     stack: list[BaseException] = [error]
-    while stack and len(seen) < MAX_CHAIN:
+    while stack and len(chain) < MAX_CHAIN:
         exc = stack.pop()
         if id(exc) in seen:
             continue
         seen.add(id(exc))
-        yield exc
+        chain.append(exc)
         # Pushed in reverse so that the cause is visited before the context.
-        following: list[BaseException] = []
-        cause = exc.__cause__
-        if isinstance(cause, BaseException):
-            following.append(cause)
-        if isinstance(exc, BaseExceptionGroup):
-            following.extend(m for m in exc.exceptions if isinstance(m, BaseException))
         context = exc.__context__
-        if isinstance(context, BaseException):
-            following.append(context)
-        stack.extend(reversed(following))
+        if context is not None and isinstance(context, BaseException):
+            stack.append(context)
+        if isinstance(exc, BaseExceptionGroup):
+            stack.extend(m for m in reversed(exc.exceptions) if isinstance(m, BaseException))
+        cause = exc.__cause__
+        if cause is not None and isinstance(cause, BaseException):
+            stack.append(cause)
+    return chain
 
 
 def safe_str(value: object) -> str:
@@ -129,6 +136,12 @@ def structured_of(exc: BaseException) -> Structured | None:
             url=_url(exc),
         )
     return _duck_typed(exc)
+
+
+def is_http_status_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is httpx's (or httpx2's) ``HTTPStatusError``."""
+    klass = type(exc)
+    return klass.__name__ == "HTTPStatusError" and klass.__module__.partition(".")[0] in _HTTPX
 
 
 def _duck_typed(exc: BaseException) -> Structured | None:

@@ -171,6 +171,11 @@ def normalize_provider(provider: str | None) -> str:
     """Trimmed, lower-cased provider id with aliases folded; empty when unknown."""
     if not provider:
         return ""
+    return _normalized(provider) if isinstance(provider, str) else _normalized(str(provider))
+
+
+@lru_cache(maxsize=256)
+def _normalized(provider: str) -> str:
     value = " ".join(str(provider).strip().lower().split())
     return _ALIASES.get(value, value)
 

@@ -14,6 +14,7 @@ and checks every row against them.
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 __all__ = ["PATTERNS", "PROVIDER_PATTERNS", "Phrase", "Signal"]
@@ -58,12 +59,31 @@ class Phrase(NamedTuple):
     pattern: str
 
 
+def _after(*words: str) -> str:
+    """A lookbehind for any of ``words`` (each of fixed width).
+
+    A phrase whose first word is common ("request", "chat") is indexed on a rarer
+    word that follows it ("interrupted"): the scan tries each row at every word
+    that begins with one of its keys, so keys on common words cost at every one.
+    """
+    return "(?:" + "|".join(f"(?<={re.escape(word)})" for word in words) + ")"
+
+
+def _subjects(*nouns: str) -> tuple[str, ...]:
+    """``"input "``, ``"input was "``, ``"input is "``, ``"input has been "``, ... for each noun."""
+    return tuple(f"{noun} {verb}" for noun in nouns for verb in ("", "was ", "is ", "has been "))
+
+
 # (signal, index keys separated by spaces, pattern); one signal may have many rows.
 _PHRASES: tuple[tuple[str, str, str], ...] = (
     # Special cases.
-    (Signal.CANCELED, "chat requ oper", r"(?:chat|request|operation) (?:was )?interrupted"),
-    (Signal.CANCELED, "chat oper", r"(?:chat|operation) (?:was )?cancell?ed"),
-    (Signal.GO_CANCELED, "cont requ", r"(?:context|request) (?:was )?cancell?ed"),
+    (
+        Signal.CANCELED,
+        "inte",
+        _after(*_subjects("chat", "request", "operation")) + "interrupted",
+    ),
+    (Signal.CANCELED, "canc", _after(*_subjects("chat", "operation")) + r"cancell?ed"),
+    (Signal.GO_CANCELED, "canc", _after(*_subjects("context", "request")) + r"cancell?ed"),
     (Signal.CONTINUITY, "no", r"no tool output found for function call"),
     (Signal.CONTINUITY, "was", r"was provided without its required '?reasoning'? item"),
     (
@@ -141,13 +161,14 @@ _PHRASES: tuple[tuple[str, str, str], ...] = (
     (Signal.RATE, "rate too thro", r"rate[ _-]?limit|too many requests|throttl"),
     (Signal.RATE_CODE, "reso", r"resource[_ ]exhausted|resource has been exhausted"),
     (Signal.RATE, "too", r"too many tokens,? please wait"),
-    (Signal.RATE, "toke requ", r"(?:tokens|requests) per (?:min(?:ute)?|hour)(?![a-z])"),
+    (Signal.RATE, "per", _after("tokens ", "requests ") + r"per (?:min(?:ute)?|hour)(?![a-z])"),
     (
         Signal.NEVER_BY_WAITING,
-        "per perd rpd tpd dail limi requ",
+        "per perd rpd tpd dail limi",
         r"per[ _-]?day|(?<![a-z])(?:rpd|tpd)(?![a-z])|daily (?:limit|quota|request)"
-        r"|limit: 0(?![\d.])|request too large for",
+        r"|limit: 0(?![\d.])",
     ),
+    (Signal.NEVER_BY_WAITING, "too", _after("request ") + "too large for"),
     # Disabled provider.
     (Signal.DISABLED, "prov", r"provider_disabled|provider (?:has been |is )?disabled"),
     # Transient transport / availability.
@@ -180,11 +201,13 @@ _PHRASES: tuple[tuple[str, str, str], ...] = (
     ),
     (Signal.TIMEOUT, "peer serv disc", r"peer closed connection|server disconnected|disconnected"),
     (Signal.TIMEOUT, "econ etim netw", r"econnreset|econnrefused|etimedout|network error"),
-    # Go's HTTP/2 transport and server, relayed as text by gateways written in Go.
+    # Go's HTTP/2 transport and server, relayed as text by gateways written in Go. The
+    # row starts after "http2: " (a lookbehind): "http" words are everywhere (URLs,
+    # "HTTP 429"), and a key on them would cost a try at each.
     (
         Signal.TIMEOUT,
-        "http",
-        r"http2: (?:stream closed|client conn(?:ection)?(?: is)? (?:closed|not usable|lost"
+        "stre clie serv tran time",
+        r"(?<=http2: )(?:stream closed|client conn(?:ection)?(?: is)? (?:closed|not usable|lost"
         r"|could not be established|not established|force closed)|server sent goaway"
         r"|transport received server's graceful shutdown goaway"
         r"|timeout awaiting response headers)",
@@ -193,8 +216,8 @@ _PHRASES: tuple[tuple[str, str, str], ...] = (
     # aiohttp, urllib3 / requests, and chunked bodies cut short or garbled on the way.
     (
         Signal.TIMEOUT,
-        "cann conn resp clie serv",
-        r"cannot connect to host|connect call failed|response payload is not completed"
+        "cann conn payl clie serv",
+        r"cannot connect to host|connect call failed|(?<=response )payload is not completed"
         r"|cannot write to closing transport|client(?:connector|os|payload)error"
         r"|serverdisconnectederror",
     ),
@@ -238,8 +261,8 @@ _PHRASES: tuple[tuple[str, str, str], ...] = (
     ),
     (
         Signal.CONTENT,
-        "inpu prom cont requ mess",
-        r"(?:input|prompt|content|request|message) (?:was |is |has been )?flagged",
+        "flag",
+        _after(*_subjects("input", "prompt", "content", "request", "message")) + "flagged",
     ),
     (Signal.CONTENT, "viol", r"violat\w* (?:our|the|openai's) (?:usage|content) polic"),
     # Certificate verification: the endpoint or its certificates are misconfigured,
@@ -334,9 +357,9 @@ _PHRASES: tuple[tuple[str, str, str], ...] = (
     # (a server error only when no 4xx status says otherwise).
     (
         Signal.RETRY_HINT,
-        "can may retr safe plea try",
+        "can may retr safe try",
         r"can (?:be )?retried|can retry|may be retried|retry (?:your|the) request|safe to retry"
-        r"|please (?:retry|try again)|try again later",
+        r"|(?<=please )(?:retry|try again)|try again later",
     ),
     # Context for not-found codes.
     (Signal.MODEL, "mode", r"(?<![a-z])models?(?![a-z])"),

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -193,7 +194,7 @@ _TIMEOUT_STATUSES = frozenset({408, 502, 503, 504})
 class Facts(NamedTuple):
     """Everything the rules look at (derived once, then read by every rule)."""
 
-    signals: frozenset[str]
+    signals: AbstractSet[str]
     status: int  # the error status: an inner code for an error inside a 200
     transport_retryable: bool  # an httpx/h2/socket failure in the chain
     our_deadline: bool  # our own deadline expired: never retried
@@ -212,7 +213,7 @@ def facts_of(
     context = Signal.CONTEXT in signals or status == 413
     model_not_found = (status == 404 or Signal.NOT_FOUND in signals) and Signal.MODEL in signals
     return Facts(
-        signals=frozenset(signals),
+        signals=signals,
         status=status,
         transport_retryable=transport_retryable,
         our_deadline=our_deadline,
@@ -243,46 +244,51 @@ def _no(_: Facts) -> bool:
 RULES: tuple[Rule, ...] = (
     Rule(
         "overloaded",
-        lambda f: f.status == 529 or f.has(Signal.OVERLOADED),
+        lambda f: f.status == 529 or Signal.OVERLOADED in f.signals,
         ErrorKind.OVERLOADED,
         _yes,
     ),
     Rule(
         "usage_limit",
         lambda f: (
-            f.has(Signal.INSUFFICIENT_QUOTA)
+            Signal.INSUFFICIENT_QUOTA in f.signals
             or f.status == 402
-            or (f.has(Signal.USAGE) and not f.rate_status)
+            or (Signal.USAGE in f.signals and not f.rate_status)
         ),
         ErrorKind.USAGE_LIMIT,
         _no,
     ),
-    Rule("auth", lambda f: f.status == 401 or f.has(Signal.AUTH), ErrorKind.AUTH, _no),
+    Rule("auth", lambda f: f.status == 401 or Signal.AUTH in f.signals, ErrorKind.AUTH, _no),
     Rule(
         "forbidden",
         lambda f: (
-            (f.status == 403 or f.has(Signal.FORBIDDEN))
+            (f.status == 403 or Signal.FORBIDDEN in f.signals)
             and not f.config
-            and not f.has(Signal.CONTENT)
+            and Signal.CONTENT not in f.signals
         ),
         ErrorKind.AUTH,
         _no,
     ),
     Rule(
         "rate_limit",
-        lambda f: (f.rate_status or f.has(Signal.RATE)) and not f.config,
+        lambda f: (f.rate_status or Signal.RATE in f.signals) and not f.config,
         ErrorKind.RATE_LIMIT,
         # A daily quota or a request larger than the whole per-minute budget
         # cannot succeed by waiting.
-        lambda f: not f.has(Signal.NEVER_BY_WAITING),
+        lambda f: Signal.NEVER_BY_WAITING not in f.signals,
     ),
-    Rule("provider_disabled", lambda f: f.has(Signal.DISABLED), ErrorKind.PROVIDER_DISABLED, _no),
+    Rule(
+        "provider_disabled",
+        lambda f: Signal.DISABLED in f.signals,
+        ErrorKind.PROVIDER_DISABLED,
+        _no,
+    ),
     Rule(
         "timeout",
         lambda f: (
             (
                 f.status in _TIMEOUT_STATUSES
-                or f.has(Signal.TIMEOUT)
+                or Signal.TIMEOUT in f.signals
                 or f.transport_retryable
                 or f.our_deadline
             )
@@ -291,15 +297,15 @@ RULES: tuple[Rule, ...] = (
         ErrorKind.TIMEOUT,
         lambda f: not f.our_deadline,
     ),
-    Rule("content_filter", lambda f: f.has(Signal.CONTENT), ErrorKind.CONTENT_FILTER, _no),
+    Rule("content_filter", lambda f: Signal.CONTENT in f.signals, ErrorKind.CONTENT_FILTER, _no),
     Rule("context_length", lambda f: f.context, ErrorKind.CONTEXT_LENGTH, _no),
     Rule("config", lambda f: f.config, ErrorKind.CONFIG, _no),
     Rule(
         "server_error",
         lambda f: (
             f.status == 500
-            or f.has(Signal.SERVER)
-            or (f.has(Signal.RETRY_HINT) and not 400 <= f.status < 500)
+            or Signal.SERVER in f.signals
+            or (Signal.RETRY_HINT in f.signals and not 400 <= f.status < 500)
         ),
         ErrorKind.GENERIC,
         _yes,

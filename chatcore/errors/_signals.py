@@ -30,6 +30,7 @@ __all__ = [
     "Transport",
     "first_provider",
     "h2_reset_retryable",
+    "provider_in",
     "scan",
     "status_from_text",
     "transport_of",
@@ -60,24 +61,43 @@ ROWS: tuple[Row, ...] = tuple(
 
 
 def _index(rows: tuple[Row, ...]) -> dict[str, tuple[Row, ...]]:
-    """Each key to the rows that declare it, in table order."""
-    index: dict[str, tuple[Row, ...]] = {}
+    """Each key to the rows that declare it, one per signal (in table order).
+
+    Rows of one signal under one key become one alternation: the scan only asks
+    whether the signal matches at a word, and one regex call answers that.
+    """
+    by_key: dict[str, dict[str, list[Row]]] = {}
     for row in rows:
         for key in row.keys:
-            index[key] = (*index.get(key, ()), row)
-    return index
+            by_key.setdefault(key, {}).setdefault(row.signal, []).append(row)
+    return {
+        key: tuple(_merged(same) for same in signals.values()) for key, signals in by_key.items()
+    }
 
 
-_INDEX = _index(ROWS)
+def _merged(rows: list[Row]) -> Row:
+    if len(rows) == 1:
+        return rows[0]
+    pattern = "|".join(row.regex.pattern for row in rows)
+    return Row(rows[0].signal, re.compile(pattern), frozenset().union(*(r.keys for r in rows)))
+
+
+# Phrases and provider names are indexed apart: a provider is looked for in the
+# text only when neither the caller nor the error itself names one.
+_INDEX = _index(ROWS[: len(PATTERNS)])
+_PROVIDER_INDEX = _index(ROWS[len(PATTERNS) :])
 _PROVIDERS: tuple[tuple[str, str], ...] = tuple(
     (f"provider:{p.signal}", p.signal) for p in PROVIDER_PATTERNS
 )
 
 
-def scan(text: str) -> set[str]:
-    """The signals a lower-cased text carries, each pattern matched at a word start."""
+def scan(text: str, *, providers: bool = False) -> set[str]:
+    """The phrase signals a lower-cased text carries, each pattern matched at a word start.
+
+    With ``providers`` it looks for provider names instead ("provider:<id>" signals).
+    """
     found: set[str] = set()
-    index = _INDEX
+    index = _PROVIDER_INDEX if providers else _INDEX
     for word in _WORD.finditer(text):
         rows = index.get(word.group()[:_KEY_LENGTH])
         if rows:
@@ -94,6 +114,11 @@ def first_provider(signals: set[str]) -> str:
         if signal in signals:
             return provider
     return ""
+
+
+def provider_in(text: str) -> str:
+    """The provider a lower-cased text names, first match in priority order; empty if none."""
+    return first_provider(scan(text, providers=True)) if text else ""
 
 
 # "status 503", "status code: 429", "status_code=500", "HTTP 502", "HTTP/1.1 503",
@@ -209,25 +234,39 @@ def h2_reset_retryable(code: object) -> bool:
 
 def transport_of(exc: BaseException) -> Transport | None:
     """The transport fact one exception carries, or None."""
-    if isinstance(exc, asyncio.CancelledError):
-        return Transport.CANCELED
-    if isinstance(exc, ProviderTransportReset):
-        return Transport.PROVIDER_RESET
-    if isinstance(exc, DeadlineExceeded):
-        return Transport.DEADLINE
-    reset = _h2_event_in_args(exc)
+    reset = _h2_event_in_args(exc) if exc.args else None
     if reset is not None:
         return reset
-    for klass in type(exc).__mro__:
-        root = klass.__module__.partition(".")[0]
+    klass = type(exc)
+    try:
+        return _BY_CLASS[klass]
+    except KeyError:
+        fact = _BY_CLASS[klass] = _transport_of_class(klass)
+        return fact
+
+
+# What a class says is fixed: computed once per exception class (a few dozen in a
+# process), not per classification.
+_BY_CLASS: dict[type[BaseException], Transport | None] = {}
+
+
+def _transport_of_class(klass: type[BaseException]) -> Transport | None:
+    if issubclass(klass, asyncio.CancelledError):
+        return Transport.CANCELED
+    if issubclass(klass, ProviderTransportReset):
+        return Transport.PROVIDER_RESET
+    if issubclass(klass, DeadlineExceeded):
+        return Transport.DEADLINE
+    for base in klass.__mro__:
+        root = base.__module__.partition(".")[0]
         if root in _HTTP_LIBS:
-            if klass.__name__ in _RETRYABLE_HTTP_CLASSES:
+            if base.__name__ in _RETRYABLE_HTTP_CLASSES:
                 return Transport.RETRYABLE
-        elif klass.__name__ in _RETRYABLE_OTHER.get(root, ()):
+        elif base.__name__ in _RETRYABLE_OTHER.get(root, ()):
             return Transport.RETRYABLE
-    if isinstance(exc, _RETRYABLE_BUILTINS):
+    if issubclass(klass, _RETRYABLE_BUILTINS):
         return Transport.RETRYABLE
-    if isinstance(exc, TimeoutError):
+    if issubclass(klass, TimeoutError):
         return Transport.BUILTIN_TIMEOUT
     return None
 
@@ -236,7 +275,7 @@ def _h2_event_in_args(exc: BaseException) -> Transport | None:
     # httpcore raises RemoteProtocolError(event) with the h2 event object itself.
     for arg in exc.args[:2]:
         klass = type(arg)
-        if klass.__module__.partition(".")[0] != "h2":
+        if klass is str or klass.__module__.partition(".")[0] != "h2":
             continue
         if klass.__name__ == "StreamReset":
             code = safe_getattr(arg, "error_code")
