@@ -87,7 +87,7 @@ def _decode(body: object) -> object:
     text = body.strip()
     if not text or len(text) > MAX_BODY:
         return None
-    dump = split_dump(text)
+    dump = split_dump(text) if text.startswith("HTTP") else None
     if dump is not None:
         text = dump[2].strip()
     if text.startswith(("data:", "event:")):

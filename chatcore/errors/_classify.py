@@ -147,9 +147,10 @@ def _classify(
 
 def _attached(chain: list[BaseException]) -> ClassifiedError | None:
     for exc in chain:
-        attached = safe_getattr(exc, _ATTR)
-        if isinstance(attached, ClassifiedError):
-            return attached
+        if _ATTR in getattr(exc, "__dict__", ()):  # set by with_classification, never a property
+            attached = safe_getattr(exc, _ATTR)
+            if isinstance(attached, ClassifiedError):
+                return attached
     return None
 
 

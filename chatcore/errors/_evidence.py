@@ -8,13 +8,12 @@ from dataclasses import dataclass, field
 from chatcore.errors._body import MAX_BODY, BodyFacts, parse_body, split_dump, unwrap_message
 from chatcore.errors._extract import (
     Structured,
+    chain_of,
+    header_facts,
     is_http_status_error,
-    retry_after_from_headers,
     retry_after_from_text,
     safe_getattr,
-    safe_str,
     structured_of,
-    walk,
 )
 from chatcore.errors._signals import Transport, status_from_text, transport_of
 
@@ -52,8 +51,11 @@ def gather(error: BaseException | str, chain: list[BaseException] | None = None)
     found = Evidence()
     scanned: list[str] = []  # the texts to scan: the messages, each said once
     if isinstance(error, BaseException):
-        for exc in walk(error) if chain is None else chain:
-            message = safe_str(exc).strip()
+        for exc in chain_of(error) if chain is None else chain:
+            try:
+                message = str(exc).strip()
+            except Exception:  # a custom __str__ that misbehaves says nothing
+                message = ""
             if len(message) > _MAX_TEXT:
                 message = message[:_MAX_TEXT]
             found.messages.append(message)
@@ -77,9 +79,8 @@ def gather(error: BaseException | str, chain: list[BaseException] | None = None)
         scanned.append(found.messages[0])
     headers = _read_structure(found)
     if headers:
-        found.retry_after = retry_after_from_headers(headers)
-        # AWS names the exception in a header: "ThrottlingException:http://internal…"
-        found.codes.extend(v for k, v in headers if k.lower() == "x-amzn-errortype")
+        found.retry_after, error_types = header_facts(headers)
+        found.codes.extend(error_types)
     found.codes.extend(found.body.codes)
     _add_once(scanned, found.body.message)
     lowered = "\n".join([*scanned, *found.body.codes, *found.body.extra]).lower()
@@ -118,8 +119,10 @@ def _add_once(scanned: list[str], text: str) -> None:
         return
     wrapped = unwrap_message(text) if text.startswith(("Error code:", "POST", "GET")) else None
     said = wrapped[1] if wrapped and wrapped[1] else text
-    if not any(said in earlier for earlier in scanned):
-        scanned.append(text)
+    for earlier in scanned:
+        if said in earlier:
+            return
+    scanned.append(text)
 
 
 def _read_structure(found: Evidence) -> list[tuple[str, str]]:

@@ -25,6 +25,7 @@ __all__ = [
     "MAX_CHAIN",
     "Structured",
     "chain_of",
+    "header_facts",
     "is_http_status_error",
     "retry_after_from_headers",
     "retry_after_from_text",
@@ -59,14 +60,15 @@ def chain_of(error: BaseException) -> list[BaseException]:
             continue
         seen.add(id(exc))
         chain.append(exc)
-        # Pushed in reverse so that the cause is visited before the context.
+        # Pushed in reverse so that the cause is visited before the context. Python
+        # itself keeps __cause__ and __context__ to exceptions or None.
         context = exc.__context__
-        if context is not None and isinstance(context, BaseException):
+        if context is not None:
             stack.append(context)
         if isinstance(exc, BaseExceptionGroup):
             stack.extend(m for m in reversed(exc.exceptions) if isinstance(m, BaseException))
         cause = exc.__cause__
-        if cause is not None and isinstance(cause, BaseException):
+        if cause is not None:
             stack.append(cause)
     return chain
 
@@ -181,8 +183,10 @@ def _status(value: object) -> int:
 
 
 def _pairs(headers: object) -> list[tuple[str, str]]:
-    if headers is None:
+    if not headers:
         return []
+    if type(headers) is dict:  # ProviderError's own: already pairs (converted when read)
+        return list(headers.items())[:200]
     try:
         items: Iterable[Any] = headers.items() if hasattr(headers, "items") else headers  # type: ignore[assignment]
         return [(str(k), str(v)) for k, v in items][:200]
@@ -220,14 +224,33 @@ def retry_after_from_headers(
     headers: Iterable[tuple[str, str]], *, now: Callable[[], float] = time.time
 ) -> float:
     """Seconds to wait per `retry-after-ms` (wins) or `retry-after`; 0 when no valid hint."""
+    return header_facts(headers, now=now)[0]
+
+
+def header_facts(
+    headers: Iterable[tuple[str, str]], *, now: Callable[[], float] = time.time
+) -> tuple[float, list[str]]:
+    """(Retry-After seconds, error type names) of response headers, in one pass.
+
+    AWS names the exception in ``x-amzn-errortype`` ("ThrottlingException:http://…").
+    """
     millis = ""
     plain = ""
+    error_types: list[str] = []
     for name, value in headers:
-        key = str(name).strip().lower()
+        key = name.lower() if type(name) is str else str(name).strip().lower()
+        if not key.startswith(("retry-after", "x-amzn-errortype")):
+            continue
         if key == "retry-after-ms" and not millis:
             millis = str(value)
         elif key == "retry-after" and not plain:
             plain = str(value)
+        elif key == "x-amzn-errortype":
+            error_types.append(str(value))
+    return _retry_after(millis, plain, now), error_types
+
+
+def _retry_after(millis: str, plain: str, now: Callable[[], float]) -> float:
     from_millis = _positive(_float(millis) / 1000.0) if millis else 0.0
     if from_millis:
         return from_millis

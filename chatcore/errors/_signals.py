@@ -3,8 +3,9 @@
 Phrases: one alternation of ~100 patterns, run with `finditer`, costs ~10x a
 single `search`. Instead every pattern is anchored at a word start and indexed
 by the keys its row declares (the first up-to-four letters of each word it can
-begin with). A scan walks the words of the text once and tries, at each word,
-only the patterns whose key matches (an anchored `match`, which fails at once
+begin with). A scan finds the words that begin with a key in one regex pass (a
+trie of the keys: most words begin with none) and tries, at each, only the
+patterns of that key (an anchored `match`, one per signal, which fails at once
 in the usual case).
 
 Transport failures are recognised by class, without importing the libraries:
@@ -18,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 
 from chatcore.errors._exceptions import DeadlineExceeded, ProviderTransportReset
 from chatcore.errors._extract import safe_getattr
@@ -37,7 +38,6 @@ __all__ = [
 ]
 
 _KEY_LENGTH = 4
-_WORD = re.compile(r"[a-z]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +82,39 @@ def _merged(rows: list[Row]) -> Row:
     return Row(rows[0].signal, re.compile(pattern), frozenset().union(*(r.keys for r in rows)))
 
 
+def _trie(keys: list[str]) -> str:
+    """One regex alternation of ``keys`` shaped as a trie (a branch per first letter)."""
+    branches: dict[str, list[str]] = {}
+    for key in keys:
+        branches.setdefault(key[0], []).append(key[1:])
+    parts = []
+    for letter, rests in sorted(branches.items()):
+        ends = "" in rests
+        longer = [rest for rest in rests if rest]
+        tail = _trie(longer) if longer else ""
+        parts.append(letter + (f"(?:{tail})?" if ends and tail else tail))
+    return parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
+
+
+def _candidates(index: dict[str, tuple[Row, ...]]) -> re.Pattern[str]:
+    """The words that begin with a key: four letters, or a shorter key that is a whole word.
+
+    It needs a non-letter before the word, so the scanned text starts with one.
+    """
+    full = [key for key in index if len(key) == _KEY_LENGTH]
+    short = [key for key in index if len(key) < _KEY_LENGTH]
+    words = [_trie(full)] if full else []
+    if short:
+        words.append(rf"{_trie(short)}(?![a-z])")
+    return re.compile(rf"[^a-z]({'|'.join(words)})")
+
+
 # Phrases and provider names are indexed apart: a provider is looked for in the
 # text only when neither the caller nor the error itself names one.
 _INDEX = _index(ROWS[: len(PATTERNS)])
 _PROVIDER_INDEX = _index(ROWS[len(PATTERNS) :])
+_CANDIDATES = _candidates(_INDEX)
+_PROVIDER_CANDIDATES = _candidates(_PROVIDER_INDEX)
 _PROVIDERS: tuple[tuple[str, str], ...] = tuple(
     (f"provider:{p.signal}", p.signal) for p in PROVIDER_PATTERNS
 )
@@ -97,14 +126,15 @@ def scan(text: str, *, providers: bool = False) -> set[str]:
     With ``providers`` it looks for provider names instead ("provider:<id>" signals).
     """
     found: set[str] = set()
-    index = _PROVIDER_INDEX if providers else _INDEX
-    for word in _WORD.finditer(text):
-        rows = index.get(word.group()[:_KEY_LENGTH])
-        if rows:
-            start = word.start()
-            for row in rows:
-                if row.signal not in found and row.regex.match(text, start):
-                    found.add(row.signal)
+    index, candidates = (
+        (_PROVIDER_INDEX, _PROVIDER_CANDIDATES) if providers else (_INDEX, _CANDIDATES)
+    )
+    text = "\n" + text  # a non-letter before the first word
+    for word in candidates.finditer(text):
+        start = word.start(1)
+        for row in index[word.group(1)]:
+            if row.signal not in found and row.regex.match(text, start):
+                found.add(row.signal)
     return found
 
 
@@ -153,7 +183,7 @@ def status_from_text(text: str) -> int:
     return 0
 
 
-class Transport(Enum):
+class Transport(StrEnum):
     """What a single exception says about the transport."""
 
     RETRYABLE = "retryable"  # the provider's side dropped, timed out or refused
@@ -234,9 +264,12 @@ def h2_reset_retryable(code: object) -> bool:
 
 def transport_of(exc: BaseException) -> Transport | None:
     """The transport fact one exception carries, or None."""
-    reset = _h2_event_in_args(exc) if exc.args else None
-    if reset is not None:
-        return reset
+    args = exc.args
+    # httpcore passes the h2 event itself; the usual argument is a message string.
+    if args and (len(args) > 1 or type(args[0]) is not str):
+        reset = _h2_event_in_args(exc)
+        if reset is not None:
+            return reset
     klass = type(exc)
     try:
         return _BY_CLASS[klass]
