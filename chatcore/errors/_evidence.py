@@ -152,10 +152,10 @@ def _read_structure(found: Evidence) -> list[tuple[str, str]]:
             found.body.message or message or _plain(structured.body) or original
         )
         received = structured.status
-        inner = found.body.status or wrapper_status
-        found.status = received or inner
+        stated = found.body.status or wrapper_status
+        found.status = received or stated
         # Inside a 2xx the error's own code says what failed; the status stays as received.
-        found.rule_status = received if received >= 400 else inner
+        found.rule_status = received if received >= 400 else stated
         return headers
     top = next((m for m in found.messages if m), "")
     dump = split_dump(top)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -45,6 +46,8 @@ from chatcore.runner.context import TurnContext
 from chatcore.runner.events import ChatEvents
 
 __all__ = ["RetryWait", "Turn", "TurnSettings", "execute_turn"]
+
+log = logging.getLogger(__name__)
 
 Database = Callable[..., Awaitable[Any]]
 
@@ -120,11 +123,13 @@ class Turn:
         self.db: Database = db or _db
         self.provider_hint = ctx.classifier_provider or None
         # The fake provider imitates real wire formats; it must not be called
-        # "OpenAI" to the user, nor counted as OpenAI in the metrics.
+        # "OpenAI" to the user.
         self.anonymous = ctx.provider.kind.startswith("fake")
-        self.recorder = metrics.for_turn(
-            model=ctx.model, provider="fake" if self.anonymous else self.provider_hint
-        )
+        # Metrics and logs name the configured provider (its admin name, "demo" for
+        # the demo), the same id the admin and the chat pages show.
+        self.provider_label = ctx.provider.name
+        self.recorder = metrics.for_turn(model=ctx.model, provider=self.provider_label)
+        self._attempt_started = 0.0
         self.buffer: AttemptBuffer[str] = AttemptBuffer()
         # OpenAI Responses chain mode; left for good after a chain-broken failure.
         self.use_chain = (
@@ -132,6 +137,19 @@ class Turn:
         )
 
     async def run(self) -> str:
+        """Run the turn to its end; its outcome is counted whatever ends it."""
+        self.recorder.turn_started()
+        outcome = "crashed"  # an exception below is our own fault (the runner logs it)
+        try:
+            outcome = await self._run()
+            return outcome
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
+        finally:
+            self.recorder.turn_ended(outcome)
+
+    async def _run(self) -> str:
         if self.ctx.preflight_error is not None:
             return await self._fail(self.ctx.preflight_error, attempt=1, count=True)
         try:
@@ -156,6 +174,7 @@ class Turn:
     async def _attempt(self, number: int) -> tuple[str, Finish]:
         """One provider call: stream it live, return the whole text once it finished."""
         self.buffer.begin(number)
+        self._attempt_started = time.monotonic()
         await self.events.status(Phase.STARTING, number)
         finish: Finish | None = None
         streaming = False
@@ -178,6 +197,7 @@ class Turn:
         return "".join(self.buffer.commit()), finish
 
     async def _streaming(self, number: int) -> None:
+        self.recorder.first_token(time.monotonic() - self._attempt_started)
         await self.events.status(Phase.STREAMING, number)
         await self.db(
             lifecycle.mark_streaming, self.ctx.chat_id, self.owner, attempt=number, seq=self.seq
@@ -187,6 +207,8 @@ class Turn:
         self, number: int, error: BaseException, classified: ClassifiedError, delay: float
     ) -> None:
         """The rollback boundary, published and recorded before the loop sleeps ``delay``."""
+        self._log_failure(number, classified, retry_in=delay)
+        self.recorder.retry_wait(classified, delay)
         classified = self._shown(classified)
         self.buffer.discard()
         now = datetime.now(UTC)
@@ -233,6 +255,7 @@ class Turn:
         and find it."""
         if count:
             self.recorder.record_error(classified)
+        self._log_failure(attempt, classified, retry_in=None)
         error = ChatError.from_classified(classified)
         await self.db(
             lifecycle.finish_failed, self.ctx.chat_id, self.owner, error=error, seq=self.seq + 1
@@ -243,6 +266,29 @@ class Turn:
     @property
     def seq(self) -> int:
         return self.events.seq
+
+    def _log_failure(
+        self, attempt: int, classified: ClassifiedError, *, retry_in: float | None
+    ) -> None:
+        """One WARNING per handled provider failure: what and where, never its text.
+
+        The provider's message can quote the request (or a key); the stored error
+        and the admin hold it, the log holds only the facts to grep and count.
+        """
+        facts = {
+            "chat": self.ctx.chat_id,
+            "attempt": attempt,
+            "kind": str(classified.kind or "generic"),
+            "status": classified.status_code,
+            "provider": self.provider_label,
+        }
+        then = "final" if retry_in is None else f"retrying in {retry_in:.1f}s"
+        log.warning(
+            "provider failure: chat=%s attempt=%s kind=%s status=%s provider=%s (%s)",
+            *facts.values(),
+            then,
+            extra={**facts, "retry_in": retry_in},
+        )
 
     def _request(self) -> TurnRequest:
         ctx = self.ctx

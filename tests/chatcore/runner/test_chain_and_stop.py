@@ -55,7 +55,12 @@ async def test_broken_chain_is_cleared_and_the_turn_retried_with_full_history(
     assert event.chain_broken is True
     value = runner.metrics.registry.get_sample_value(
         "chatd_stream_retries_total",
-        {"provider": "openai", "model": "plain-model", "kind": "generic", "chain_broken": "true"},
+        {
+            "provider": provider.name,
+            "model": "plain-model",
+            "kind": "generic",
+            "chain_broken": "true",
+        },
     )
     assert value == 1
     final = await db(Chat.objects.get)(pk=chat.pk)
