@@ -33,7 +33,9 @@ from chatcore.chats import (
 )
 from chatcore.metrics import default_retry_metrics
 from chatcore.models import Chat, Provider
+from chatcore.runner.series import declare_known_series
 from chatcore.runner.snapshot import chat_snapshot
+from chatui import metrics as _web_metrics  # noqa: F401 - registers the web series
 
 __all__ = [
     "chat_detail",
@@ -284,5 +286,7 @@ async def metrics(request: HttpRequest) -> HttpResponse:
         user = await _user(request)
         if not (user.is_authenticated and getattr(user, "is_staff", False)):
             return HttpResponse("forbidden\n", status=403, content_type="text/plain")
-    default_retry_metrics()  # registers the chat counters even before the first turn
+    # Every configured provider's series at 0 before its first turn (and the
+    # counters registered at all in a web process that runs no turns).
+    await sync_to_async(declare_known_series)(default_retry_metrics())
     return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)

@@ -29,13 +29,13 @@ from typing import Any, ParamSpec, TypeVar
 from channels.db import aclose_old_connections, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from prometheus_client import Counter
 
 from chatcore.chats import ChatService, SendOutcome, chat_group
 from chatcore.models import Chat
 from chatcore.runner.snapshot import chat_snapshot
 from chatui import live
 from chatui.frames import ClientFrame, FrameError, parse_frame
+from chatui.metrics import OPEN_SOCKETS, PAGE_RESYNCS
 
 __all__ = [
     "CLOSE_FORBIDDEN",
@@ -46,15 +46,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-# Pages that missed live events and rebuilt themselves from a snapshot: a Redis
-# restart, or a process that fell behind its channel layer (docs/operations.md).
-PAGE_RESYNCS = Counter(
-    "chat_page_resyncs_total",
-    "Live chat pages that missed events and took a snapshot: a gap in the event "
-    "sequence, or the watchdog finding an active turn silent.",
-    ["reason"],
-)
 
 # Seconds of silence during an active turn after which the page is resynchronised.
 WATCH_INTERVAL = 5.0
@@ -82,6 +73,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     group = ""
     _last_event = 0.0
     _watchdog: asyncio.Task[None] | None = None
+    _counted = False  # counted in OPEN_SOCKETS (an authorised chat socket)
     view: live.ChatView | None = None
 
     async def connect(self) -> None:
@@ -96,6 +88,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.chat_id, self.group = chat_id, chat_group(chat_id)
+        OPEN_SOCKETS.inc()
+        self._counted = True
         # Join before the snapshot: events published meanwhile queue up and
         # are then applied or dropped by their seq, so none falls in between.
         await self.channel_layer.group_add(self.group, self.channel_name)
@@ -104,6 +98,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self._watchdog = asyncio.create_task(self._watch())
 
     async def disconnect(self, code: int) -> None:
+        if self._counted:
+            OPEN_SOCKETS.dec()
+            self._counted = False
         if self._watchdog is not None:
             self._watchdog.cancel()
         if self.group:

@@ -201,13 +201,30 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# Logs: plain lines, or one JSON object per line for log shippers
+# (CHAT_LOG_FORMAT=json). A provider failure the runner handles is one WARNING
+# line of its own (chatcore/runner/turn.py); ERROR is kept for our own faults, so
+# the HTTP clients' per-request INFO lines and the fake provider's scripted 5xx
+# access lines stay out.
+CHAT_LOG_FORMAT = os.environ.get("CHAT_LOG_FORMAT", "plain").strip().lower()
+if CHAT_LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(
+        f"CHAT_LOG_FORMAT must be 'plain' or 'json', not {CHAT_LOG_FORMAT!r}"
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "chatui.logs.JsonFormatter"},
+    },
+    "filters": {"fake_provider_answers": {"()": "chatui.logs.FakeProviderAnswers"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": CHAT_LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING", "filters": ["fake_provider_answers"]},
+        **{name: {"level": "WARNING"} for name in ("httpx", "httpcore", "httpx2", "httpcore2")},
+    },
 }
 
 # The chat runner (chatcore/runner): in-process by default; `external` when

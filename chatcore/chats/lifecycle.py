@@ -187,14 +187,25 @@ def mark_retrying(
     classified: ClassifiedError,
     seq: int,
     clear_chain: bool,
+    provider: str | None = None,
 ) -> None:
-    """Record a published retry: one `ChatRetryEvent` and the chat's live state."""
+    """Record a published retry: one `ChatRetryEvent` and the chat's live state.
+
+    The event names the configured provider (its name, the id metrics and logs
+    use too), not the classifier's vendor id: the demo's fake provider is
+    anonymous in what users read, but operators still see which provider it was.
+    ``provider`` is that name; None reads it from the chat.
+    """
+    if provider is None:
+        provider = (
+            Chat.objects.filter(pk=chat_id).values_list("provider__name", flat=True).first() or ""
+        )
     with transaction.atomic():
         ChatRetryEvent.objects.create(
             chat_id=chat_id,
             attempt=retry.attempt,
             kind=retry.kind,
-            provider=retry.provider or classified.provider,
+            provider=provider,
             status_code=retry.status_code,
             delay_ms=retry.delay_ms,
             chain_broken=classified.chain_broken,

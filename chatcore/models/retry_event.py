@@ -17,7 +17,8 @@ class ChatRetryEvent(models.Model):
     # Plain strings rather than choices: a kind added to the classifier later
     # must not need a migration here.
     kind = models.CharField(max_length=32)
-    provider = models.CharField(max_length=64, blank=True)
+    # The configured provider's name (`Provider.name`), as metrics and logs name it.
+    provider = models.CharField(max_length=100, blank=True)
     status_code = models.PositiveSmallIntegerField(default=0)
     delay_ms = models.PositiveIntegerField()
     chain_broken = models.BooleanField(default=False)

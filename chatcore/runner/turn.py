@@ -232,6 +232,7 @@ class Turn:
             classified=classified,
             seq=self.seq,
             clear_chain=classified.chain_broken,
+            provider=self.provider_label,
         )
 
     async def _succeed(self, text: str, finish: Finish) -> str:

@@ -9,9 +9,9 @@ Importing this package registers the model admins (Django's autodiscovery).
 from __future__ import annotations
 
 from chatui.admin.chats import ChatAdmin, ChatRetryEventAdmin
-from chatui.admin.filters import ErrorKindFilter, HasErrorFilter, RetryableFilter
+from chatui.admin.filters import ErrorKindFilter, HasErrorFilter, RetryableFilter, RetryKindFilter
 from chatui.admin.providers import ProviderAdmin, ProviderForm
-from chatui.admin.rendering import json_block, kind_pill
+from chatui.admin.rendering import http_status, json_block, kind_pill, yes_no
 
 __all__ = [
     "ChatAdmin",
@@ -20,7 +20,10 @@ __all__ = [
     "HasErrorFilter",
     "ProviderAdmin",
     "ProviderForm",
+    "RetryKindFilter",
     "RetryableFilter",
+    "http_status",
     "json_block",
     "kind_pill",
+    "yes_no",
 ]

@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST
 
 from chatcore.chats import ChatService
 from chatcore.models import Chat, ChatMessage, ChatRetryEvent
-from chatui.admin.filters import ErrorKindFilter, HasErrorFilter, RetryableFilter
-from chatui.admin.rendering import json_block, kind_pill
+from chatui.admin.filters import ErrorKindFilter, HasErrorFilter, RetryableFilter, RetryKindFilter
+from chatui.admin.rendering import http_status, json_block, kind_pill, yes_no
 
 __all__ = ["ChatAdmin", "ChatRetryEventAdmin"]
 
@@ -58,7 +58,7 @@ class _ChatRetryEventInline(_ReadOnlyInline):
         "attempt",
         "kind_pill",
         "provider",
-        "status_code",
+        "http_status",
         "delay_ms",
         "chain_broken",
         "retrying_at",
@@ -67,6 +67,10 @@ class _ChatRetryEventInline(_ReadOnlyInline):
     @admin.display(description="kind")
     def kind_pill(self, event: ChatRetryEvent) -> SafeString:
         return kind_pill(event.kind)
+
+    @admin.display(description="HTTP status")
+    def http_status(self, event: ChatRetryEvent) -> int | None:
+        return http_status(event.status_code)
 
 
 @admin.register(Chat)
@@ -145,12 +149,13 @@ class ChatAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description="HTTP status")
     def http_status(self, chat: Chat) -> int | None:
         error = chat.error
-        return error.status_code if error else None
+        return http_status(error.status_code) if error else None
 
-    @admin.display(description="retryable", boolean=True)
-    def retryable(self, chat: Chat) -> bool | None:
+    @admin.display(description="retryable", empty_value="")
+    def retryable(self, chat: Chat) -> str | None:
+        # Blank for a chat without an error: there is nothing to retry, not an unknown.
         error = chat.error
-        return bool(error.retryable) if error else None
+        return yes_no(bool(error.retryable)) if error else None
 
     @admin.display(description="last error")
     def last_error_block(self, chat: Chat) -> SafeString | None:
@@ -227,12 +232,12 @@ class ChatRetryEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "attempt",
         "kind_pill",
         "provider",
-        "status_code",
+        "http_status",
         "delay_ms",
         "chain_broken",
         "retrying_at",
     )
-    list_filter = ("kind", "provider", "chain_broken")
+    list_filter = (RetryKindFilter, "provider", "chain_broken")
     list_select_related = ("chat",)
     search_fields = ("chat__title",)
 
@@ -245,3 +250,7 @@ class ChatRetryEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description="kind")
     def kind_pill(self, event: ChatRetryEvent) -> SafeString:
         return kind_pill(event.kind)
+
+    @admin.display(description="HTTP status", ordering="status_code")
+    def http_status(self, event: ChatRetryEvent) -> int | None:
+        return http_status(event.status_code)

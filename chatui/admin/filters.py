@@ -11,7 +11,7 @@ from django.http import HttpRequest
 
 from chatcore.errors import ErrorKind, kind_label
 
-__all__ = ["ErrorKindFilter", "HasErrorFilter", "RetryableFilter"]
+__all__ = ["ErrorKindFilter", "HasErrorFilter", "RetryKindFilter", "RetryableFilter"]
 
 _KINDS = frozenset(kind.value for kind in ErrorKind)
 
@@ -32,6 +32,24 @@ class ErrorKindFilter(admin.SimpleListFilter):
             # PostgreSQL refuse the JSON lookup (a 500).
             raise IncorrectLookupParameters(f"unknown error kind {value!r}")
         return queryset.filter(last_error__kind=value)
+
+
+class RetryKindFilter(admin.SimpleListFilter):
+    """The kind of a retry event, with the same humanised labels as the pills."""
+
+    title = "kind"
+    parameter_name = "kind"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(kind.value, kind_label(kind)) for kind in ErrorKind]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if not value:
+            return queryset
+        if value not in _KINDS:
+            raise IncorrectLookupParameters(f"unknown error kind {value!r}")
+        return queryset.filter(kind=value)
 
 
 class RetryableFilter(admin.SimpleListFilter):

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from prometheus_client import start_http_server
 
 from chatcore.metrics import default_retry_metrics
+from chatcore.runner.series import declare_known_series
 from chatcore.runner.service import build_runner
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ class Command(BaseCommand):
             "--metrics-port",
             type=int,
             default=int(os.environ.get("CHATD_METRICS_PORT", "0")),
-            help="Serve Prometheus metrics (chatd_stream_retries_total, chatd_stream_errors_total) "
+            help="Serve Prometheus metrics (chatd_* series, docs/operations.md) "
             "on this port; 0 (the default, or CHATD_METRICS_PORT) serves none.",
         )
         parser.add_argument(
@@ -52,8 +53,9 @@ class Command(BaseCommand):
                 "runner inside the web server instead)."
             )
         if options["metrics_port"]:
-            # Turns run here, not in the web processes: their counters live here too.
-            default_retry_metrics()
+            # Turns run here, not in the web processes: their counters live here too,
+            # each configured provider's at 0 from the start.
+            declare_known_series(default_retry_metrics())
             start_http_server(options["metrics_port"], addr=options["metrics_addr"])
             self.stdout.write(
                 f"metrics on http://{options['metrics_addr']}:{options['metrics_port']}/metrics"

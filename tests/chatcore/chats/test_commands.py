@@ -71,7 +71,8 @@ def test_record_retry_event_stores_what_was_published() -> None:
         "chat_id": chat.pk,
         "attempt": 3,
         "kind": "overloaded",
-        "provider": "anthropic",
+        # The configured provider's name, not the classifier's vendor id.
+        "provider": chat.provider.name,
         "status_code": 529,
         "delay_ms": 2500,
         "chain_broken": True,
@@ -86,7 +87,7 @@ def test_record_retry_event_accepts_a_chat_id_and_defaults() -> None:
     assert (event.chat_id, event.kind, event.provider, event.status_code, event.delay_ms) == (
         chat.pk,
         "generic",
-        "",
+        chat.provider.name,  # read from the chat when the runner does not say
         0,
         0,
     )
