@@ -9,6 +9,13 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatui.settings")
+    development = not os.environ.get("DJANGO_SECRET_KEY") and not os.environ.get("DATABASE_URL")
+    if development:
+        # The embedded default with no secret configured is a development setup:
+        # every command (createsuperuser, shell, migrate ...) gets the development
+        # settings `demo` and the development server get, a generated secret included,
+        # instead of failing on the missing DJANGO_SECRET_KEY.
+        os.environ.setdefault("DJANGO_DEBUG", "1")
     if len(sys.argv) > 1 and sys.argv[1] == "demo":
         # The demo is the embedded default a newcomer runs: debug pages, a
         # generated dev secret, the demo user and the fake provider.

@@ -1,6 +1,7 @@
 """``manage.py demo``: the embedded default a newcomer runs, in one command.
 
-It migrates the database, creates the demo user (``demo`` / ``demo``) and the
+It migrates the database, creates the demo user (``demo`` / ``demo``), the
+operator's staff account (``admin`` / ``admin``, in demo mode only) and the
 ``demo`` provider, whose models are the fake provider's demo scenarios (the
 fake provider is mounted at ``/fake/`` of this same server by
 ``chatui/asgi.py``), adds a provider for each real API whose key is in the
@@ -18,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
@@ -25,10 +27,13 @@ from django.core.management.base import BaseCommand, CommandParser
 from chatcore.models import Provider, ProviderKind
 
 __all__ = [
+    "ADMIN_PASSWORD",
+    "ADMIN_USERNAME",
     "DEMO_MODELS",
     "DEMO_PASSWORD",
     "DEMO_USERNAME",
     "Command",
+    "ensure_demo_admin",
     "ensure_demo_provider",
     "ensure_demo_user",
     "ensure_env_providers",
@@ -36,6 +41,9 @@ __all__ = [
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"
+# The operator's account of the demo (the admin at /admin/); never made outside demo mode.
+ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD = "admin"
 # The fake provider's named scenarios (chatcore/fakeprovider/scenarios.py), in
 # the order a newcomer should try them: success first, then each failure.
 DEMO_MODELS = (
@@ -92,6 +100,18 @@ def ensure_demo_user() -> User:
     if not user.check_password(DEMO_PASSWORD):
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
+    return user
+
+
+def ensure_demo_admin() -> User | None:
+    """The demo's staff account ``admin`` / ``admin``, in demo mode only (else None)."""
+    if not settings.DEMO:
+        return None
+    user, _ = User.objects.get_or_create(username=ADMIN_USERNAME)
+    if not (user.is_staff and user.is_superuser and user.check_password(ADMIN_PASSWORD)):
+        user.is_staff = user.is_superuser = True
+        user.set_password(ADMIN_PASSWORD)
+        user.save()
     return user
 
 
@@ -156,14 +176,16 @@ class Command(BaseCommand):
         port = options["port"]
         call_command("migrate", interactive=False, verbosity=0)
         ensure_demo_user()
+        admin = ensure_demo_admin()
         ensure_demo_provider(port)
         for provider in ensure_env_providers(os.environ):
             self.stdout.write(f"Provider {provider.name!r} from the environment ({provider.kind}).")
         if not options["serve"]:
             self.stdout.write("Demo data ready.")
             return
+        operator = f"; the admin at /admin/ as {ADMIN_USERNAME} / {ADMIN_PASSWORD}" if admin else ""
         self.stdout.write(
             f"Serving the demo on http://127.0.0.1:{port}/chats/ "
-            f"(log in as {DEMO_USERNAME} / {DEMO_PASSWORD})"
+            f"(log in as {DEMO_USERNAME} / {DEMO_PASSWORD}{operator})"
         )
         call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)

@@ -20,6 +20,8 @@ def test_login_page_names_the_demo_account_only_in_demo_mode(settings, demo, sho
     settings.DEMO = demo
     html = Client().get("/accounts/login/").content.decode()
     assert ("data-demo-hint" in html) is shown
+    # The operator's account too, and only in demo mode (it exists only there).
+    assert ("<strong>admin</strong>" in html) is shown
     assert 'name="csrfmiddlewaretoken"' in html
 
 

@@ -111,3 +111,53 @@ def test_manage_py_demo_sets_the_demo_defaults() -> None:
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert done.stdout.split() == ["5", "1"], done.stderr
+
+
+@pytest.mark.parametrize(
+    ("demo", "exists"),
+    [
+        pytest.param(True, True, id="demo_mode_makes_the_operator_account"),
+        pytest.param(False, False, id="never_outside_demo_mode"),
+    ],
+)
+def test_demo_makes_an_admin_account_only_in_demo_mode(settings, demo: bool, exists: bool) -> None:
+    settings.DEMO = demo
+    _demo(8123)
+    _demo(8123)  # twice: still one account
+    admin = authenticate(username="admin", password="admin")
+    assert (admin is not None) is exists
+    if admin is not None:
+        assert (admin.is_staff, admin.is_superuser) == (True, True)
+        assert User.objects.filter(username="admin").count() == 1
+
+
+def _manage(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CHAT_", "DJANGO_", "DATABASE_", "REDIS_"))
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_management_commands_run_in_development_without_a_secret_key(tmp_path) -> None:
+    # The embedded default (no DATABASE_URL) with no secret: like the demo server.
+    sqlite = str(tmp_path / "dev.sqlite3")
+    done = _manage(
+        ["shell", "-c", "from django.conf import settings; print(settings.DEBUG)"],
+        SQLITE_PATH=sqlite,
+    )
+    assert (done.returncode, done.stdout.split()[-1:]) == (0, ["True"]), done.stderr
+
+
+def test_a_configured_database_without_a_secret_key_still_refuses() -> None:
+    done = _manage(["check"], DATABASE_URL="postgres://nobody@127.0.0.1:1/none")
+    assert done.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in done.stderr
