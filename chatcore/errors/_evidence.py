@@ -15,7 +15,7 @@ from chatcore.errors._extract import (
     safe_getattr,
     structured_of,
 )
-from chatcore.errors._signals import Transport, status_from_text, transport_of
+from chatcore.errors._signals import Transport, redundant_code, status_from_text, transport_of
 
 __all__ = ["Evidence", "gather"]
 
@@ -23,6 +23,8 @@ __all__ = ["Evidence", "gather"]
 # request or a page of HTML, and its head carries whatever signal there is.
 _MAX_TEXT = 16 * 1024
 _HTML = re.compile(r"\s*<(?:!doctype|html|head|body|\?xml)", re.I)
+# The facts of no body at all; shared, never changed (a parsed body replaces it).
+_NO_BODY = BodyFacts()
 
 
 @dataclass(slots=True)
@@ -33,7 +35,7 @@ class Evidence:
     codes: list[str] = field(default_factory=list)
     transports: set[Transport] = field(default_factory=set)
     structured: Structured | None = None
-    body: BodyFacts = field(default_factory=BodyFacts)
+    body: BodyFacts = field(default_factory=lambda: _NO_BODY)
     structured_detail: str = ""  # the provider's own message, when there is one
     status: int = 0  # the HTTP status as received (a 200 for an error inside a 200)
     rule_status: int = 0  # the error status the rules read: an inner one inside a 200
@@ -83,7 +85,9 @@ def gather(error: BaseException | str, chain: list[BaseException] | None = None)
         found.codes.extend(error_types)
     found.codes.extend(found.body.codes)
     _add_once(scanned, found.body.message)
-    lowered = "\n".join([*scanned, *found.body.codes, *found.body.extra]).lower()
+    # Codes whose words say no more than the code itself are read by code_signals alone.
+    codes = [code for code in found.body.codes if not redundant_code(code)]
+    lowered = "\n".join([*scanned, *codes, *found.body.extra]).lower()
     found.text = lowered
     if not found.rule_status:
         found.rule_status = status_from_text(lowered)

@@ -20,7 +20,9 @@ import asyncio
 import re
 from dataclasses import dataclass
 from enum import Enum, StrEnum
+from functools import lru_cache
 
+from chatcore.errors._codes import code_signals
 from chatcore.errors._exceptions import DeadlineExceeded, ProviderTransportReset
 from chatcore.errors._extract import safe_getattr
 from chatcore.errors._patterns import PATTERNS, PROVIDER_PATTERNS, Phrase
@@ -32,6 +34,7 @@ __all__ = [
     "first_provider",
     "h2_reset_retryable",
     "provider_in",
+    "redundant_code",
     "scan",
     "status_from_text",
     "transport_of",
@@ -136,6 +139,17 @@ def scan(text: str, *, providers: bool = False) -> set[str]:
             if row.signal not in found and row.regex.match(text, start):
                 found.add(row.signal)
     return found
+
+
+@lru_cache(maxsize=1024)
+def redundant_code(code: str) -> bool:
+    """Whether a machine code's words signal nothing beyond what the code table gives it.
+
+    Such a code (``rate_limit_exceeded``, ``server_error``) need not be scanned as
+    text; an unknown one (``quota_exhausted_for_today``) still is.
+    """
+    known = set(code_signals([code]))
+    return bool(known) and scan(code.lower()) <= known
 
 
 def first_provider(signals: set[str]) -> str:
