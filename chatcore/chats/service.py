@@ -37,6 +37,42 @@ class ChatService:
             await self._wake()
         return result
 
+    async def regenerate(
+        self, chat_id: int, *, client_request_id: str = "", turns_per_day: int
+    ) -> SendResult:
+        """Answer the last question again (``commands.regenerate``); wakes the runners."""
+        result: SendResult = await database_sync_to_async(_regenerate)(
+            chat_id, client_request_id, turns_per_day
+        )
+        if result.outcome is SendOutcome.ACCEPTED:
+            await self._wake()
+        return result
+
+    async def edit(
+        self, chat_id: int, message_id: int, message: Outgoing, *, turns_per_day: int
+    ) -> SendResult:
+        """Send a new version of the last question (``commands.edit_last``)."""
+        result: SendResult = await database_sync_to_async(_edit)(
+            chat_id, message_id, message, turns_per_day
+        )
+        if result.outcome is SendOutcome.ACCEPTED:
+            await self._wake()
+        return result
+
+    async def select_version(self, chat_id: int, message_id: int) -> bool:
+        """Show another version of the last question or answer, on every open page."""
+        changed: bool = await database_sync_to_async(_select_version)(chat_id, message_id)
+        if changed:
+            await self.changed(chat_id)
+        return changed
+
+    async def changed(self, chat_id: int) -> None:
+        """Tell every open page of the chat that its state changed outside a turn."""
+        try:
+            await messaging.chat_changed(self.layer, chat_id)
+        except Exception:
+            log.warning("could not tell the pages of chat %s to refresh", chat_id, exc_info=True)
+
     async def stop(self, chat_id: int) -> bool:
         """Stop the turn; False when no runner held it (a queued turn was just dequeued)."""
         runner = await database_sync_to_async(_stop)(chat_id)
@@ -65,6 +101,7 @@ class ChatService:
     async def clear_error(self, chat: Chat) -> None:
         """An operator forgets a chat's last error; a failed chat becomes idle."""
         await database_sync_to_async(commands.clear_error)(chat)
+        await self.changed(chat.pk)
 
     async def _wake(self) -> None:
         try:
@@ -76,6 +113,21 @@ class ChatService:
 
 def _send(chat_id: int, message: Outgoing, turns_per_day: int) -> SendResult:
     return commands.send(Chat.objects.get(pk=chat_id), message, turns_per_day=turns_per_day)
+
+
+def _regenerate(chat_id: int, request_id: str, turns_per_day: int) -> SendResult:
+    return commands.regenerate(
+        Chat.objects.get(pk=chat_id), client_request_id=request_id, turns_per_day=turns_per_day
+    )
+
+
+def _edit(chat_id: int, message_id: int, message: Outgoing, turns_per_day: int) -> SendResult:
+    chat = Chat.objects.get(pk=chat_id)
+    return commands.edit_last(chat, message_id, message, turns_per_day=turns_per_day)
+
+
+def _select_version(chat_id: int, message_id: int) -> bool:
+    return commands.select_version(Chat.objects.get(pk=chat_id), message_id)
 
 
 def _stop(chat_id: int) -> str:

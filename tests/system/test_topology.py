@@ -20,11 +20,12 @@ from websockets.sync.client import ClientConnection, connect
 from chatcore.chats import create_chat
 from chatcore.models import Chat, ChatMessage, ChatRetryEvent, ChatStatus, MessageRole, Provider
 from tests.fakeserver import FakeProviderProcess
+from tests.streaming import StreamedAnswer
 from tests.system.topology import (
     Processes,
     RedisServer,
     WebClient,
-    delta_text,
+    is_delta,
     login_session,
     wait_until,
 )
@@ -85,7 +86,7 @@ def _read_until_answer(socket: ClientConnection, answer: str, *, within: float) 
     while time.monotonic() < deadline:
         frame = str(socket.recv(timeout=max(0.1, deadline - time.monotonic())))
         frames.append(frame)
-        if delta_text(frame) is None and frame.count(escaped) == 2:
+        if not is_delta(frame) and frame.count(escaped) == 2:
             return frames
     raise AssertionError("the answer never arrived")
 
@@ -105,8 +106,11 @@ def test_a_turn_sent_through_b_streams_to_a_client_on_a_and_runs_once(fake, proc
         assert status == 202, body
         frames = _read_until_answer(socket, answer, within=40)
 
-    streamed = "".join(text for frame in frames if (text := delta_text(frame)) is not None)
-    assert streamed == answer, "every character once, in order, on the other web process"
+    page = StreamedAnswer()
+    for frame in frames:
+        if is_delta(frame):
+            page.apply(frame)
+    assert page.text == answer, "every character once, in order, on the other web process"
     assert wait_until(lambda: Chat.objects.get(pk=chat.pk).status == ChatStatus.IDLE, within=10)
     answers = [m.text for m in ChatMessage.objects.filter(chat=chat, role=MessageRole.ASSISTANT)]
     assert answers == [answer]
@@ -129,7 +133,7 @@ def test_redis_restart_mid_stream_reconnects_and_reconciles(fake, redis, procs) 
         )
         assert status == 202
         try:
-            while delta_text(str(socket.recv(timeout=20))) is None:
+            while not is_delta(str(socket.recv(timeout=20))):
                 pass  # wait for streaming to start
         except ConnectionClosed:
             raise AssertionError(procs.log("web")[-3000:]) from None
@@ -161,7 +165,7 @@ def test_redis_restart_mid_stream_reconnects_and_reconciles(fake, redis, procs) 
     # The reconciled page shows the answer exactly once (beside the question).
     assert frames[-1].count(html.escape(answer)) == 2
     # Events were lost while Redis was away: the page took a snapshot before the end.
-    transcripts = [f for f in frames if delta_text(f) is None and "data-transcript" in f]
+    transcripts = [f for f in frames if not is_delta(f) and "data-transcript" in f]
     assert len(transcripts) >= 2, "a resync from a snapshot, then the final transcript"
     # A page that connects now gets the answer from its first snapshot.
     with _socket(web, chat.pk, session) as again:
@@ -182,7 +186,7 @@ def test_runner_killed_mid_stream_client_sees_a_reset_then_the_full_text_once(fa
             f"/api/chats/{chat.pk}/messages/", {"content": answer}
         )
         assert status == 202
-        while delta_text(str(socket.recv(timeout=30))) is None:
+        while not is_delta(str(socket.recv(timeout=30))):
             pass  # the first runner is streaming
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
@@ -191,9 +195,12 @@ def test_runner_killed_mid_stream_client_sees_a_reset_then_the_full_text_once(fa
 
     # The takeover resets the provisional text (a snapshot, then a new attempt);
     # what streams after the last reset is the whole answer, once.
-    resets = [i for i, f in enumerate(frames) if delta_text(f) is None and "data-transcript" in f]
-    after = frames[resets[-2] + 1 :] if len(resets) > 1 else frames
-    streamed = "".join(text for f in after if (text := delta_text(f)) is not None)
+    resets = [i for i, f in enumerate(frames) if not is_delta(f) and "data-transcript" in f]
+    after = frames[resets[-2] :] if len(resets) > 1 else frames
+    page = StreamedAnswer()
+    for frame in after[:-1]:
+        page.apply(frame)
+    streamed = page.text
     assert answer.endswith(streamed) and streamed, "no text doubled after the reset"
     assert frames[-1].count(html.escape(answer)) == 2, "the answer shown once (beside the question)"
     assert wait_until(lambda: Chat.objects.get(pk=chat.pk).status == ChatStatus.IDLE, within=10)
