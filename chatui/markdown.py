@@ -26,7 +26,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import nh3
 from django.utils.safestring import SafeString, mark_safe
@@ -128,20 +127,20 @@ def code_block(code: str, language: str, *, highlighted: bool = True) -> str:
 
 
 def _fence(
-    tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType, _: Any = None
+    renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
     token = tokens[idx]
     return code_block(token.content, _language(token.info))
 
 
 def _code_block(
-    tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType, _: Any = None
+    renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
     return code_block(tokens[idx].content, "")
 
 
 def _image(
-    tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType, _: Any = None
+    renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
     """An image is shown as a link to it (never fetched by the page)."""
     token = tokens[idx]
@@ -169,10 +168,9 @@ def _build(*, linkify: bool) -> MarkdownIt:
         md.disable("linkify")
     md.validateLink = lambda url: bool(_LINK.match(url.strip()))  # type: ignore[method-assign]
     md.core.ruler.push("alignment_as_class", _alignment_as_class)
-    renderer: RendererHTML = md.renderer  # type: ignore[assignment]
-    renderer.rules["fence"] = _fence
-    renderer.rules["code_block"] = _code_block
-    renderer.rules["image"] = _image
+    md.add_render_rule("fence", _fence)
+    md.add_render_rule("code_block", _code_block)
+    md.add_render_rule("image", _image)
     return md
 
 
@@ -193,18 +191,18 @@ class _Cache:
 
     def __init__(self, max_chars: int) -> None:
         self.max_chars = max_chars
-        self._items: OrderedDict[str, str] = OrderedDict()
+        self._items: OrderedDict[str, SafeString] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
 
-    def get(self, text: str) -> str | None:
+    def get(self, text: str) -> SafeString | None:
         with self._lock:
             found = self._items.get(text)
             if found is not None:
                 self._items.move_to_end(text)
             return found
 
-    def put(self, text: str, rendered: str) -> None:
+    def put(self, text: str, rendered: SafeString) -> None:
         cost = len(text) + len(rendered)
         if cost > self.max_chars:
             return
@@ -225,9 +223,9 @@ def render_markdown(text: str) -> SafeString:
     """A whole answer as safe HTML; rendered once per distinct text in this process."""
     found = _RENDERED.get(text)
     if found is None:
-        found = render_block(text)
+        found = mark_safe(render_block(text))  # sanitised by the allow-list above
         _RENDERED.put(text, found)
-    return mark_safe(found)  # sanitised by the allow-list above
+    return found
 
 
 # -- streaming ------------------------------------------------------------------------------
@@ -340,9 +338,10 @@ def _closes(line: str, marker: str) -> bool:
 
 
 def _hold_back(text: str, line_start: int, fence_chars: str) -> int:
-    """Where the shown text ends: before an unfinished last line that starts like a fence."""
-    partial = text[line_start:].lstrip(" ")
-    if partial and partial[0] in fence_chars and set(partial) <= set(fence_chars):
+    """Where the shown text ends: before an unfinished last line that starts like a fence
+    (shown once it ends, so a fence never flashes by as a paragraph of backticks)."""
+    partial = text[line_start:]
+    if partial[:4].lstrip(" ")[:1] in tuple(fence_chars):
         return line_start
     return len(text)
 

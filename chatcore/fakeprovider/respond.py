@@ -132,10 +132,10 @@ def invalid_request(api: str, body: object) -> ErrorSpec | None:
 
 
 def _tokens(outcome: Outcome, api: str, body: dict[str, Any]) -> list[str]:
+    if outcome.echo:  # the last user message, then the explicit text if any
+        return split_tokens(last_user_text(api, body) + (outcome.text or ""))
     if outcome.text is not None:
         return split_tokens(outcome.text)
-    if outcome.echo:
-        return split_tokens(last_user_text(api, body))
     return tokens_for(outcome.tokens)
 
 

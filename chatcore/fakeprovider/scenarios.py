@@ -8,14 +8,14 @@ from types import MappingProxyType
 from typing import Any
 
 from chatcore.fakeprovider.outcomes import Outcome, parse_outcome, parse_scenario
-from chatcore.fakeprovider.text import DEMO_TOKENS
+from chatcore.fakeprovider.text import DEMO_ANSWER, ECHO_SHOWCASE
 
 __all__ = ["DEFAULT_SCENARIO", "DEMO_RATE", "SCENARIOS", "choose_scenario", "load_scenario"]
 
 DEMO_RATE = 30.0
 """Tokens per second of demo answers: fast enough to read, slow enough to watch stream."""
 
-_DEMO_OK: dict[str, Any] = {"kind": "ok", "tokens": DEMO_TOKENS, "rate": DEMO_RATE}
+_DEMO_OK: dict[str, Any] = {"kind": "ok", "text": DEMO_ANSWER, "rate": DEMO_RATE}
 
 
 def _script(*specs: Mapping[str, Any]) -> tuple[Outcome, ...]:
@@ -24,7 +24,11 @@ def _script(*specs: Mapping[str, Any]) -> tuple[Outcome, ...]:
 
 SCENARIOS: Mapping[str, tuple[Outcome, ...]] = MappingProxyType(
     {
-        "demo-echo": _script({"kind": "ok", "echo": True, "rate": DEMO_RATE}),
+        "demo-echo": _script(
+            {"kind": "ok", "echo": True, "text": ECHO_SHOWCASE, "rate": DEMO_RATE}
+        ),
+        # The last user message exactly, nothing added (tests that compare it).
+        "echo": _script({"kind": "ok", "echo": True, "rate": DEMO_RATE}),
         "demo-flaky": _script({"kind": "rate_limit", "retry_after": 3}, _DEMO_OK),
         "demo-overloaded": _script({"kind": "overloaded"}, {"kind": "overloaded"}, _DEMO_OK),
         "demo-truncated": _script({**_DEMO_OK, "kind": "truncate", "after": 20}, _DEMO_OK),

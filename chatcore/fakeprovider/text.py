@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "DEMO_ANSWER",
     "DEMO_TOKENS",
+    "ECHO_SHOWCASE",
     "STAMPED_TOKEN",
     "split_tokens",
     "stamp_token",
@@ -27,6 +29,50 @@ _SPACED = tuple(" " + word for word in _WORDS)
 
 DEMO_TOKENS = len(_WORDS)
 """How many tokens the demo paragraph has: demo answers stream it exactly once."""
+
+DEMO_ANSWER = """\
+Hello! This answer comes from the **built-in fake provider**, so no API key is \
+needed and nothing leaves this machine. It streams a word at a time, like a real \
+model, so you can watch how the chat behaves when a provider is *slow*, *busy* or \
+briefly unavailable.
+
+Things to try:
+
+1. Send a message to `demo-flaky`: a rate limit, a countdown, then the answer.
+2. Press **Stop** halfway through an answer: what was written is kept.
+3. Regenerate an answer, then page through its versions.
+
+A small example, highlighted, with a Copy button:
+
+```python
+def backoff(attempt: int, retry_after: float = 0.0) -> float:
+    \"\"\"Seconds to wait before retrying: never earlier than the provider asked.\"\"\"
+    return max(min(2 ** (attempt - 1), 60), retry_after)
+```
+
+| model | what you see |
+|---|---|
+| `demo-overloaded` | "Service overloaded" twice, then the answer |
+| `demo-truncated` | a cut stream, rolled back, then the answer once |
+
+Have a pleasant day.
+"""
+"""The demo scenarios' answer: markdown with a list, a table and a code block."""
+
+ECHO_SHOWCASE = """
+
+---
+
+That was your message. Answers are rendered as **markdown**: lists, tables, \
+~~strikethrough~~, links such as https://example.com, and code:
+
+```python
+def echo(message: str) -> str:
+    \"\"\"The demo's answer: your own words.\"\"\"
+    return message
+```
+"""
+"""What ``demo-echo`` adds after your own message, so the demo shows rendered markdown."""
 
 _TOKEN = re.compile(r"\s*\S+")
 

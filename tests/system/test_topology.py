@@ -59,10 +59,10 @@ def procs(tmp_path, redis) -> Iterator[Processes]:  # type: ignore[no-untyped-de
 
 def _chat(fake: FakeProviderProcess, username: str) -> tuple[Chat, str]:
     provider = Provider.objects.create(
-        name="fake", kind="fake", base_url=fake.openai_base_url, models=["demo-echo"]
+        name="fake", kind="fake", base_url=fake.openai_base_url, models=["echo"]
     )
     user = User.objects.create_user(username)
-    chat = create_chat(owner=user, provider=provider, model="demo-echo")
+    chat = create_chat(owner=user, provider=provider, model="echo")
     return chat, login_session(user)
 
 

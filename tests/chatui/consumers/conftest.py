@@ -88,7 +88,7 @@ def session_cookie(user: User) -> bytes:
     return f"sessionid={client.cookies['sessionid'].value}".encode()
 
 
-def make_chat(fake: FakeProviderServer, owner: User, model: str = "demo-echo") -> Chat:
+def make_chat(fake: FakeProviderServer, owner: User, model: str = "echo") -> Chat:
     provider, _ = Provider.objects.get_or_create(
         name="fake",
         defaults={"kind": "fake", "base_url": fake.openai_base_url, "models": [model]},

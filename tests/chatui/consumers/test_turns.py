@@ -55,7 +55,7 @@ async def _until_streaming(frames: Frames) -> Node:
 
 
 async def test_a_sent_message_streams_and_lands_exactly_once(fake, layer) -> None:
-    chat, cookie = await _owner_chat(fake, "demo-echo")
+    chat, cookie = await _owner_chat(fake, "echo")
     async with running(layer), socket(chat.pk, cookie) as frames:
         await frames.next()
         await frames.send(
