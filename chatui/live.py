@@ -289,7 +289,7 @@ def render_notice(code: str = "", *, accepted: str = "", **params: Any) -> SafeS
     ``accepted`` names the client request id of a send the server stored: the
     composer then lets go of that text."""
     context = {"code": code, "accepted": accepted, "refusal": code in SEND_REFUSALS, **params}
-    return render_to_string("chats/_notice.html", context)
+    return render_to_string("components/notice.html", context)
 
 
 def render_parts(

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from chatcore.contract import ChatError, ChatRetry, format_utc
@@ -150,6 +151,16 @@ def _transcript_story(fixture: Mapping[str, Any], now: datetime) -> tuple[str, d
     return "transcript", context, dict(fixture)
 
 
+def _composer(fixture: Mapping[str, Any], now: datetime) -> tuple[str, dict[str, Any], Any]:
+    """The composer, with the live page's turn controls (Stop while a turn runs)."""
+    context = {key: value for key, value in fixture.items() if key not in ("also", "turn_active")}
+    active = bool(fixture.get("turn_active"))
+    context["controls"] = render_to_string(
+        "chats/_turn_controls.html", {"show_stop": active, "active": active}
+    )
+    return "composer", context, dict(fixture)
+
+
 def _plain(name: str) -> Callable[[Mapping[str, Any], datetime], tuple[str, dict[str, Any], Any]]:
     def build(fixture: Mapping[str, Any], now: datetime) -> tuple[str, dict[str, Any], Any]:
         context = {key: value for key, value in fixture.items() if key != "also"}
@@ -164,7 +175,8 @@ _BUILDERS: dict[str, Callable[[Mapping[str, Any], datetime], tuple[str, dict[str
     "countdown": _countdown,
     "message": _message_story,
     "transcript": _transcript_story,
-    "composer": _plain("composer"),
+    "composer": _composer,
+    "notice": _plain("notice"),
 }
 
 
