@@ -51,9 +51,10 @@ def _ms(iso: str) -> float:
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000
 
 
-def test_demo_echo_answers_with_the_message_as_text(page, chat_server: ChatServer, chats) -> None:
+def test_echo_answers_with_the_message_as_text(page, chat_server: ChatServer) -> None:
+    echo = chat_server.chats(("demo", "demo", "echo"))["echo"]
     login(page, chat_server.base_url)
-    open_chat(page, chat_server.base_url, chats["echo"])
+    open_chat(page, chat_server.base_url, echo)
     send(page, "Echo <b>this</b> & <script>window.pwned = 1</script> that")
     wait_for_answer(page)
     assert assistant_texts(page) == [
