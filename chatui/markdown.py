@@ -45,6 +45,7 @@ __all__ = [
     "ALLOWED_TAGS",
     "AppendCode",
     "AppendDone",
+    "TAIL_LIMIT",
     "ReplaceTail",
     "StreamRenderer",
     "code_css",
@@ -254,6 +255,12 @@ class AppendCode:
 
 Op = AppendDone | ReplaceTail | AppendCode
 
+# The open block is rendered again every frame; past this many characters (a
+# long paragraph or list with no blank line) its complete lines, or failing
+# that its words, are committed, so a frame's cost stays bounded whatever the
+# answer's length. The persisted answer is rendered whole, as one block.
+TAIL_LIMIT = 2000
+
 _FENCE_OPEN = re.compile(r" {0,3}(`{3,}|~{3,})([^`\n]*)$")
 
 
@@ -305,7 +312,19 @@ class StreamRenderer:
             self.done_html.append(rendered)
             ops.append(AppendDone(rendered))
 
+    def _bound_tail(self, ops: list[Op]) -> None:
+        if self._fence is not None or len(self.text) - self._done_upto <= TAIL_LIMIT:
+            return
+        tail = self.text[self._done_upto : self._scanned]
+        cut = tail.rfind("\n")
+        if cut <= 0:
+            tail = self.text[self._done_upto :]
+            cut = tail.rfind(" ", 0, len(tail) - 1)
+        if cut > 0:
+            self._commit(self._done_upto + cut + 1, ops)
+
     def _show_tail(self, ops: list[Op]) -> None:
+        self._bound_tail(ops)
         fence = self._fence
         if fence is not None:
             shown_to = _hold_back(self.text, self._scanned, fence.marker[0])

@@ -200,6 +200,9 @@ the status line, every time). Demo answers are ``DEMO_ANSWER`` (markdown: a
 list, a code block and a table) at ``DEMO_RATE`` (30) tokens/s. ``SCENARIOS``
 maps every name to its outcomes.
 
+``load-md-<R>tps-<S>s`` is the same with each stamped token inside markdown
+structure (``markdown_stamp_token``: headings, inline code, lists, fenced code,
+tables, quotes), for measuring rendering under load.
 ``load-<R>tps-<S>s`` (e.g. ``load-20tps-20s``; R and S may have decimals, R
 > 0) is a family of names for the load benchmark (``bench/load.py``): one
 ``ok`` answer of ``round(R * S)`` stamped tokens at R tokens/s.
@@ -217,6 +220,7 @@ from chatcore.fakeprovider.text import (
     DEMO_TOKENS,
     ECHO_SHOWCASE,
     STAMPED_TOKEN,
+    markdown_stamp_token,
     split_tokens,
     stamp_token,
     token_text,
@@ -236,6 +240,7 @@ __all__ = [
     "ScenarioError",
     "create_app",
     "load_scenario",
+    "markdown_stamp_token",
     "parse_scenario",
     "split_tokens",
     "stamp_token",

@@ -47,22 +47,25 @@ DEFAULT_SCENARIO: tuple[Outcome, ...] = _script({"kind": "ok"})
 """What any other model gets: one complete answer of the default 24 tokens."""
 
 
-_LOAD = re.compile(r"load-(\d+(?:\.\d+)?)tps-(\d+(?:\.\d+)?)s")
+_LOAD = re.compile(r"load-(md-)?(\d+(?:\.\d+)?)tps-(\d+(?:\.\d+)?)s")
 
 
 def load_scenario(model: str) -> tuple[Outcome, ...] | None:
-    """``load-<R>tps-<S>s``: one answer of R * S stamped tokens at R tokens/s (bench/load.py).
+    """``load-<R>tps-<S>s``: one answer of R * S stamped tokens at R tokens/s (bench/load.py);
+    ``load-md-<R>tps-<S>s``: the same tokens inside markdown (headings, inline code,
+    lists, fenced code, tables, quotes), as a model's answers are.
 
     A family of names rather than fixed entries, because the benchmark's rate
     and duration are its options; None for any other name.
     """
     match = _LOAD.fullmatch(model)
-    if match is None or float(match[1]) <= 0:
+    if match is None or float(match[2]) <= 0:
         return None
-    rate = float(match[1])
-    return _script(
-        {"kind": "ok", "tokens": round(rate * float(match[2])), "rate": rate, "stamp": True}
-    )
+    rate = float(match[2])
+    spec = {"kind": "ok", "tokens": round(rate * float(match[3])), "rate": rate, "stamp": True}
+    if match[1]:
+        spec["markdown"] = True
+    return _script(spec)
 
 
 def choose_scenario(header: str | None, model: str) -> tuple[Outcome, ...]:

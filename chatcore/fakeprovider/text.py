@@ -9,6 +9,7 @@ __all__ = [
     "DEMO_TOKENS",
     "ECHO_SHOWCASE",
     "STAMPED_TOKEN",
+    "markdown_stamp_token",
     "split_tokens",
     "stamp_token",
     "token_text",
@@ -111,3 +112,35 @@ def split_tokens(text: str) -> list[str]:
 def stamp_token(index: int, sent_at: float) -> str:
     """Token ``index`` of a ``stamp`` outcome, sent at ``sent_at``: ``t17@1732483200.123456 ``."""
     return f"t{index}@{sent_at:.6f} "
+
+
+# What comes before stamped token i (by i % 40) in a markdown answer: a heading,
+# inline code, a list, a fenced code block, a table and a quote, over and over;
+# every token is still exactly one stamp, so the answer checks token by token.
+_MARKDOWN_BEFORE: dict[int, str] = {
+    0: "\n\n## Part ",
+    1: "\n\n",
+    5: "`",
+    6: "` and ",
+    12: "\n\n- ",
+    13: "\n- ",
+    14: "\n- ",
+    15: "\n\n",
+    20: "\n\n```python\n",
+    **{step: "\n" for step in range(21, 27)},
+    27: "\n```\n\n",
+    30: "\n\n| a | b |\n|---|---|\n| ",
+    31: " | ",
+    32: " |\n| ",
+    33: " | ",
+    34: " |\n\n",
+    36: "\n\n> ",
+    37: "\n\n",
+}
+
+
+def markdown_stamp_token(index: int, sent_at: float) -> str:
+    """Token ``index`` of a ``stamp`` + ``markdown`` outcome: ``stamp_token`` after the
+    markdown that puts it in a heading, code, a list, a table or a quote."""
+    before = _MARKDOWN_BEFORE.get(index % 40, "") if index else ""
+    return before + stamp_token(index, sent_at)

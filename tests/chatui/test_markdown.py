@@ -17,6 +17,7 @@ from chatui.markdown import (
     AppendCode,
     AppendDone,
     ReplaceTail,
+    TAIL_LIMIT,
     StreamRenderer,
     code_css,
     render_markdown,
@@ -262,3 +263,11 @@ def test_streamed_in_any_pieces_it_shows_the_same_text_as_rendered_whole(size: i
 
 def test_the_code_styles_file_is_the_generated_one() -> None:
     assert (ROOT / "static/css/code.css").read_text() == code_css()
+
+
+def test_a_long_open_block_is_committed_so_a_frame_stays_cheap() -> None:
+    words = [f"word{i}" for i in range(3000)]
+    stream, ops = _stream([f"{word} " for word in words])
+    assert all(len(op.html) < 4 * TAIL_LIMIT for op in ops if isinstance(op, ReplaceTail))
+    assert any(isinstance(op, AppendDone) for op in ops), "parts of the paragraph committed"
+    assert _shown(stream).split() == words, "every word once, in order"
