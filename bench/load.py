@@ -1,7 +1,7 @@
 """Load benchmark: N chats streaming at once through one ASGI process, in-memory layer then Redis.
 
     .venv/bin/python bench/load.py [--chats 200] [--seconds 20] [--rate 20]
-        [--layer memory|redis|both] [--postgres]
+        [--layer memory|redis|both] [--postgres] [--plain]
         [--runner inprocess|chatd] [--runners 1] [--spread 1]
 
 What runs, all on 127.0.0.1: the fake provider as its own process
@@ -15,18 +15,24 @@ them. ``--runner chatd`` moves the runner into ``--runners`` ``manage.py
 chatd`` processes (the scale-out topology; Redis only), which shows what the
 web process costs on its own.
 
-Every chat's model is ``load-<rate>tps-<seconds>s``, so the fake provider
-streams ``rate * seconds`` tokens at ``rate`` tokens/s, each token stamped with
-the moment it was written (``t17@1732483200.123456 ``). The N messages are sent
-spread over ``--spread`` seconds. Figures per layer:
+Every chat's model is ``load-md-<rate>tps-<seconds>s`` (``--plain``:
+``load-<rate>tps-<seconds>s``), so the fake provider streams ``rate * seconds``
+tokens at ``rate`` tokens/s, each token stamped with the moment it was written
+(``t17@1732483200.123456``), and, by default, set in markdown structure as a
+model's answers are (headings, inline code, lists, fenced code, tables,
+quotes), which the server renders while it streams. The client follows the
+page as a browser would: rendered blocks appended, the open block replaced,
+code appended; a stamp is read from the text, tags stripped. The N messages
+are sent spread over ``--spread`` seconds. Figures per layer:
 
 * delta latency, p50/p99: provider write → the token's first arrival at a
   websocket client (in a delta, or in a snapshot after a resync), for one chat
   alone (the baseline) and for N chats at once, and their ratio; the p99 of
   each quarter of the answer (the first holds every turn's start);
-* lost and duplicated characters: what the page showed when the turn ended
-  (deltas appended, snapshots replacing) against the persisted answer, whose
-  tokens must be exactly 0 … rate*seconds-1; turns not finished in time;
+* lost and duplicated characters: the stamps the page showed when the turn
+  ended against the persisted answer, whose tokens must be exactly
+  0 … rate*seconds-1 (a token missing, or shown twice, counts its length);
+  turns not finished in time;
 * RSS per idle connection: the server's RSS with N idle sockets open minus
   with none, over N; the server's peak RSS;
 * the CPU share of each process during the load, and the server's CPU time
@@ -41,7 +47,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import html
 import json
 import os
 import re
@@ -62,13 +67,15 @@ sys.path.insert(0, str(ROOT))
 
 import websockets  # noqa: E402
 
-from chatcore.fakeprovider import STAMPED_TOKEN, stamp_token  # noqa: E402
+from bench.page import StreamedPage, text_of  # noqa: E402
+from chatcore.fakeprovider import stamp_token  # noqa: E402
 from tests.fakeserver import FakeProviderProcess, free_port  # noqa: E402
 
-DELTA_PREFIX = '<div hx-swap-oob="beforeend:'
-_CONTENT = r"[^>]*>.*?data-message-content>(.*?)</div>"
-_PROVISIONAL = re.compile(r'id="provisional-message"' + _CONTENT, re.S)
-_ANSWER = re.compile(r'id="message-\d+"[^>]*data-role="assistant"' + _CONTENT, re.S)
+_STAMP = re.compile(r"t(\d+)@(\d+\.\d{6})")
+_PROVISIONAL = re.compile(
+    r'id="provisional-message".*?data-stream-done>(.*?)data-stream-tail>(.*?)</article>', re.S
+)
+_ANSWER = re.compile(r'id="message-\d+"[^>]*data-role="assistant"(.*?)</article>', re.S)
 _APP_VARIABLES = {
     "DATABASE_URL",
     "SQLITE_PATH",
@@ -85,18 +92,31 @@ class Turn:
     """What one client saw of one turn."""
 
     latencies: list[tuple[int, float]] = field(default_factory=list)  # (token index, seconds)
-    shown: str = ""  # the provisional text on the page when the turn ended
-    answer: str | None = None  # the persisted answer (None: not finished in time)
+    page: StreamedPage = field(default_factory=StreamedPage)  # the provisional answer shown
+    answer: str | None = None  # the persisted answer's text (None: not finished in time)
     resyncs: int = 0
     _seen: set[int] = field(default_factory=set)
 
+    @property
+    def shown(self) -> str:
+        """The provisional answer's text on the page."""
+        return self.page.text
+
     def arrived(self, text: str, now: float) -> None:
         """Tokens reach the client: the first arrival of each counts for latency."""
-        for match in STAMPED_TOKEN.finditer(text):
+        for match in _STAMP.finditer(text):
             index = int(match[1])
             if index not in self._seen:
                 self._seen.add(index)
                 self.latencies.append((index, now - float(match[2])))
+
+    def apply(self, frame: str, now: float) -> bool:
+        """Apply a frame of streaming operations, as the page does; False for any other."""
+        carried = self.page.apply(frame)
+        if carried is None:
+            return False
+        self.arrived(carried, now)
+        return True
 
 
 @dataclass
@@ -119,13 +139,14 @@ def _percentile(values: list[float], fraction: float) -> float:
 def tally(turns: list[Turn], tokens: int) -> Figures:
     lost = duplicated = unfinished = 0
     for turn in turns:
-        answer = {int(m[1]): m[0] for m in STAMPED_TOKEN.finditer(turn.answer or "")}
+        stamps = [(int(m[1]), m[0]) for m in _STAMP.finditer(turn.answer or "")]
+        answer = dict(stamps)
         if turn.answer is None:
             unfinished += 1
-        elif sorted(answer) != list(range(tokens)) or "".join(answer.values()) != turn.answer:
+        elif [index for index, _ in stamps] != list(range(tokens)):
             raise SystemExit(f"a persisted answer is not tokens 0..{tokens - 1}: {turn.answer!r}")
         shown: dict[int, list[str]] = {}
-        for match in STAMPED_TOKEN.finditer(turn.shown):
+        for match in _STAMP.finditer(turn.shown):
             shown.setdefault(int(match[1]), []).append(match[0])
         for index in range(tokens):
             seen = shown.pop(index, [])
@@ -135,7 +156,6 @@ def tally(turns: list[Turn], tokens: int) -> Figures:
             lost += len(want) if want not in seen else 0
             duplicated += sum(len(text) for text in seen) - (len(want) if want in seen else 0)
         duplicated += sum(len(text) for texts in shown.values() for text in texts)
-        duplicated += len(STAMPED_TOKEN.sub("", turn.shown))  # anything not a whole token
     latencies = [seconds * 1000 for turn in turns for _, seconds in turn.latencies]
     quarters: list[list[float]] = [[], [], [], []]
     for turn in turns:
@@ -269,18 +289,15 @@ async def _turn(socket_: Any, start_after: float, deadline: float) -> Turn:
             while turn.answer is None:
                 frame = str(await socket_.recv())
                 now = time.time()
-                if frame.startswith(DELTA_PREFIX):
-                    text = html.unescape(frame[frame.index(">") + 1 : frame.rindex("</div>")])
-                    turn.shown += text
-                    turn.arrived(text, now)
+                if turn.apply(frame, now):
                     streaming = True
                 elif answer := _ANSWER.search(frame):
-                    turn.answer = html.unescape(answer[1])
+                    turn.answer = text_of(answer[1])
                     turn.arrived(turn.answer, now)
                 elif provisional := _PROVISIONAL.search(frame):
                     # A snapshot replaces the provisional text (a resync after a gap).
                     turn.resyncs += streaming
-                    turn.shown = html.unescape(provisional[1])
+                    turn.page.reset(text_of(provisional[1]), text_of(provisional[2]))
                     turn.arrived(turn.shown, now)
     except TimeoutError:
         pass  # counted as unfinished
@@ -354,8 +371,9 @@ def _no_redis() -> Iterator[str]:
 
 
 async def measure(layer: str, args: argparse.Namespace, fake: FakeProviderProcess) -> LayerResult:
-    tokens, model = round(args.rate * args.seconds), f"load-{args.rate:g}tps-{args.seconds:g}s"
-    models = [f"load-{args.rate:g}tps-1s", model, *[model] * args.chats]
+    family = "load-" if args.plain else "load-md-"
+    tokens, model = round(args.rate * args.seconds), f"{family}{args.rate:g}tps-{args.seconds:g}s"
+    models = [f"{family}{args.rate:g}tps-1s", model, *[model] * args.chats]
     chats, session = await asyncio.to_thread(_create_chats, fake.openai_base_url, models)
     scope = _redis_layer() if layer == "redis" else _no_redis()
     with scope as redis_url:
@@ -506,6 +524,9 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=20, help="provider tokens per second (20)")
     parser.add_argument("--layer", choices=["memory", "redis", "both"], default="both")
     parser.add_argument("--postgres", action="store_true", help="a PostgreSQL database, not SQLite")
+    parser.add_argument(
+        "--plain", action="store_true", help="plain stamped tokens, no markdown to render"
+    )
     parser.add_argument(
         "--runner",
         choices=["inprocess", "chatd"],

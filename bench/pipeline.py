@@ -5,7 +5,8 @@
 Path measured: the fake provider (loopback HTTP, streaming as fast as it can)
 → our adapter over the official SDK → the retry loop and first-chunk guard →
 the runner's coalesced events → the in-memory channel layer → the websocket
-consumer (rendering HTML fragments) → a real websocket client. Baseline, in the
+consumer (rendering the answer as markdown, block by block) → a real websocket
+client that follows the page's operations. Baseline, in the
 same process and run: the raw `openai` SDK reading the same stream. Prints
 tokens/s of each, their ratio (target ≥ 0.8) and the database queries of the turn.
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import html
 import json
 import os
 import statistics
@@ -56,6 +56,7 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from prometheus_client import CollectorRegistry  # noqa: E402
 
+from bench.page import StreamedPage  # noqa: E402
 from chatcore.chats import create_chat  # noqa: E402
 from chatcore.chats import lifecycle as runner_store  # noqa: E402
 from chatcore.fakeprovider import token_text  # noqa: E402
@@ -63,8 +64,6 @@ from chatcore.metrics import RetryMetrics  # noqa: E402
 from chatcore.models import Provider  # noqa: E402
 from chatcore.runner import Runner, TurnSettings  # noqa: E402
 from tests.fakeserver import FakeProviderServer, free_port  # noqa: E402
-
-DELTA_PREFIX = '<div hx-swap-oob="beforeend:'
 
 
 def _scenario(tokens: int) -> str:
@@ -133,22 +132,17 @@ async def pipeline(
         max_size=None,
     ) as socket:
         await socket.recv()  # the snapshot
-        text: list[str] = []
+        page = StreamedPage()
         started = time.perf_counter()
         await socket.send(json.dumps({"content": "go", "client_request_id": uuid.uuid4().hex}))
-        expected = token_text(tokens)
-        received = 0
+        expected = token_text(tokens).split()
         while True:
             frame = str(await socket.recv())
-            if frame.startswith(DELTA_PREFIX):
-                inner = frame[frame.index(">") + 1 : frame.rindex("</div>")]
-                piece = html.unescape(inner)
-                text.append(piece)
-                received += len(piece)
-            elif received >= len(expected) and 'data-role="assistant"' in frame:
+            streamed = page.apply(frame) is not None
+            if not streamed and 'data-role="assistant"' in frame and page.text.split():
                 break
         elapsed = time.perf_counter() - started
-    assert "".join(text) == expected, "lost or duplicated characters"
+    assert page.text.split() == expected, "lost or duplicated words"
     return tokens / elapsed
 
 

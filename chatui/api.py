@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.html import linebreaks
 from django.views import csrf, defaults
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
@@ -27,23 +28,28 @@ from chatcore.chats import (
     ChatService,
     MessageRefused,
     SendOutcome,
+    SendResult,
     create_chat,
     storable_text,
     validate_message,
+    validate_request_id,
 )
 from chatcore.metrics import default_retry_metrics
 from chatcore.models import Chat, Provider
 from chatcore.runner.series import declare_known_series
 from chatcore.runner.snapshot import chat_snapshot
 from chatui import metrics as _web_metrics  # noqa: F401 - registers the web series
+from chatui.markdown import render_markdown
 
 __all__ = [
     "chat_detail",
     "chats",
     "csrf_failure",
+    "edit_message",
     "messages",
     "metrics",
     "not_found",
+    "regenerate",
     "retry",
     "stop",
 ]
@@ -135,18 +141,18 @@ async def _authenticated(request: HttpRequest) -> Any:
     return user if user.is_authenticated else None
 
 
-def _owner_only(view: Callable[[HttpRequest, Chat], Coroutine[Any, Any, HttpResponse]]) -> View:
+def _owner_only(view: Callable[..., Coroutine[Any, Any, HttpResponse]]) -> View:
     """401 for anonymous requests, 404 for a chat that is not the user's; else the chat."""
 
     @functools.wraps(view)
-    async def wrapped(request: HttpRequest, chat_id: int) -> HttpResponse:
+    async def wrapped(request: HttpRequest, chat_id: int, **kwargs: Any) -> HttpResponse:
         user = await _authenticated(request)
         if user is None:
             return _error(401, "authentication required")
         chat = await sync_to_async(_owned)(user, chat_id)
         if chat is None:
             return _error(404, "no such chat")
-        response: HttpResponse = await view(request, chat)
+        response: HttpResponse = await view(request, chat, **kwargs)
         return response
 
     return wrapped
@@ -209,10 +215,22 @@ def _live_fields(snapshot: dict[str, Any]) -> dict[str, Any]:
     return {
         "status": snapshot["status"],
         "last_error": snapshot["last_error"],
-        "messages": snapshot["messages"],
+        "messages": [_message_json(message) for message in snapshot["messages"]],
         "seq": snapshot["seq"],
         "live": snapshot["live"],
     }
+
+
+def _message_json(message: dict[str, Any]) -> dict[str, Any]:
+    """A transcript row with its rendered HTML (answers are markdown; questions plain text)."""
+    shown = {key: message[key] for key in ("id", "role", "text", "created_at", "stopped")}
+    if message["role"] == "assistant":
+        shown["html"] = str(render_markdown(message["text"]))
+    else:
+        shown["html"] = str(linebreaks(message["text"], autoescape=True))
+    if "versions" in message:
+        shown["versions"] = message["versions"]
+    return shown
 
 
 # The validator's refusals, as the API words them (400).
@@ -230,9 +248,9 @@ async def messages(request: HttpRequest, chat: Chat) -> HttpResponse:
     data = _json_body(request)
     if isinstance(data, JsonResponse):
         return data
-    request_id = request.headers.get("Idempotency-Key") or data.get("client_request_id")
-    if request_id is not None and not isinstance(request_id, str):
-        return _error(400, "client_request_id must be a string")
+    request_id = _request_id(request, data)
+    if isinstance(request_id, JsonResponse):
+        return request_id
     try:
         outgoing = validate_message(data.get("content"), request_id)
     except MessageRefused as refused:
@@ -240,20 +258,72 @@ async def messages(request: HttpRequest, chat: Chat) -> HttpResponse:
     result = await ChatService(get_channel_layer()).send(
         chat.pk, outgoing, turns_per_day=settings.CHAT_TURNS_PER_DAY
     )
+    return _accepted(chat, result)
+
+
+def _accepted(chat: Chat, result: SendResult) -> HttpResponse:
+    """The answer to a send, an edit or a regenerate: 202, or why not."""
     if result.outcome is SendOutcome.USAGE_LIMIT and result.error is not None:
         return JsonResponse(result.error.to_json(), status=409)
     if result.outcome is SendOutcome.BUSY:
         return _error(409, "a turn is already in progress in this chat")
+    if result.outcome is SendOutcome.NOT_LAST:
+        return _error(409, "only the last message can be edited, and the last answer regenerated")
     message = result.message
-    assert message is not None
-    return JsonResponse(
-        {
-            "chat": chat.pk,
-            "message": {"id": message.pk, "role": message.role, "text": message.text},
-            "duplicate": result.outcome is SendOutcome.DUPLICATE,
-        },
-        status=202,
+    body: dict[str, Any] = {
+        "chat": chat.pk,
+        "duplicate": result.outcome is SendOutcome.DUPLICATE,
+    }
+    if message is not None:
+        body["message"] = {"id": message.pk, "role": message.role, "text": message.text}
+    return JsonResponse(body, status=202)
+
+
+def _request_id(request: HttpRequest, data: dict[str, Any]) -> str | JsonResponse:
+    request_id = request.headers.get("Idempotency-Key") or data.get("client_request_id") or ""
+    if not isinstance(request_id, str):
+        return _error(400, "client_request_id must be a string")
+    return request_id
+
+
+@_allow("POST")
+@_owner_only
+async def regenerate(request: HttpRequest, chat: Chat) -> HttpResponse:
+    """Answer the last question again; the current answer stays as an earlier version."""
+    data = _json_body(request)
+    if isinstance(data, JsonResponse):
+        return data
+    request_id = _request_id(request, data)
+    if isinstance(request_id, JsonResponse):
+        return request_id
+    try:
+        request_id = validate_request_id(request_id)
+    except MessageRefused as refused:
+        return _error(400, _REFUSALS[refused.code].format(**refused.params))
+    result = await ChatService(get_channel_layer()).regenerate(
+        chat.pk, client_request_id=request_id, turns_per_day=settings.CHAT_TURNS_PER_DAY
     )
+    return _accepted(chat, result)
+
+
+@_allow("POST")
+@_owner_only
+async def edit_message(request: HttpRequest, chat: Chat, message_id: int) -> HttpResponse:
+    """Send a new version of the chat's last question (its answer is then written again)."""
+    data = _json_body(request)
+    if isinstance(data, JsonResponse):
+        return data
+    request_id = _request_id(request, data)
+    if isinstance(request_id, JsonResponse):
+        return request_id
+    try:
+        outgoing = validate_message(data.get("content"), request_id)
+    except MessageRefused as refused:
+        return _error(400, _REFUSALS[refused.code].format(**refused.params))
+    result = await ChatService(get_channel_layer()).edit(
+        chat.pk, message_id, outgoing, turns_per_day=settings.CHAT_TURNS_PER_DAY
+    )
+    return _accepted(chat, result)
 
 
 @_allow("POST")

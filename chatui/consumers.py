@@ -161,7 +161,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=live.render_parts(view, live.ALL_PARTS, snapshot["messages"]))
         return view
 
-    async def _show(self, parts: frozenset[live.Part], *, notice: str | None = None) -> None:
+    async def _show(
+        self, parts: frozenset[live.Part], *, notice: str | None = None, accepted: str = ""
+    ) -> None:
         assert self.view is not None
         html = ""
         if live.Part.TRANSCRIPT in parts:
@@ -169,7 +171,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         elif parts:
             html = live.render_parts(self.view, parts)
         if notice is not None:
-            html += live.render_notice(notice)
+            html += live.render_notice(notice, accepted=accepted)
         if html:
             await self.send(text_data=html)
 
@@ -198,9 +200,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if event == "delta":
             text = data.get("text")
             if isinstance(text, str) and text:
-                await self.send(text_data=live.render_delta(text))
+                html = live.render_delta(view, text)
+                if html:
+                    await self.send(text_data=html)
             return
-        await self._show(view.apply(event, data))
+        was_active = view.active
+        parts = view.apply(event, data)
+        # A turn that ended takes a "reply in progress" refusal with it.
+        await self._show(parts, notice="" if was_active and not view.active else None)
 
     # -- client frames ---------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -212,30 +219,55 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=live.render_notice(refused.code, **refused.params))
             return
         try:
-            if frame.action == "send":
+            if frame.action in ("send", "edit", "regenerate"):
                 await self._send(frame)
             elif frame.action == "stop":
                 await self._stop()
+            elif frame.action == "select_version":
+                await self._select_version(frame.message_id)
             else:
                 await self._retry_now()
         except Chat.DoesNotExist:
             await self.close(code=CLOSE_FORBIDDEN)
+
+    async def chat_changed(self, message: dict[str, Any]) -> None:
+        """The chat changed outside a turn (another page, an operator): show it as it is."""
+        await self._resync()
 
     @property
     def chats(self) -> ChatService:
         return ChatService(self.channel_layer)
 
     async def _send(self, frame: ClientFrame) -> None:
+        """A send, an edit of the last question or a regenerate: each queues a turn."""
         assert self.view is not None
-        result = await self.chats.send(
-            self.chat_id, frame.message, turns_per_day=settings.CHAT_TURNS_PER_DAY
-        )
+        limit = settings.CHAT_TURNS_PER_DAY
+        if frame.action == "edit":
+            result = await self.chats.edit(
+                self.chat_id, frame.message_id, frame.message, turns_per_day=limit
+            )
+        elif frame.action == "regenerate":
+            result = await self.chats.regenerate(
+                self.chat_id, client_request_id=frame.client_request_id, turns_per_day=limit
+            )
+        else:
+            result = await self.chats.send(self.chat_id, frame.message, turns_per_day=limit)
+        accepted = frame.client_request_id
         if result.outcome is SendOutcome.ACCEPTED:
-            await self._show(self.view.turn_queued(), notice="")
+            await self._show(self.view.turn_queued(), notice="", accepted=accepted)
+        elif result.outcome is SendOutcome.DUPLICATE:
+            # A repeat of a stored send (after a reconnect): the composer lets go of it.
+            await self.send(text_data=live.render_notice("", accepted=accepted))
         elif result.outcome is SendOutcome.USAGE_LIMIT and result.error is not None:
             await self._show(self.view.refused(result.error), notice="")
         elif result.outcome is SendOutcome.BUSY:
             await self.send(text_data=live.render_notice("busy"))
+        elif result.outcome is SendOutcome.NOT_LAST:
+            await self.send(text_data=live.render_notice("not_last"))
+
+    async def _select_version(self, message_id: int) -> None:
+        if not await self.chats.select_version(self.chat_id, message_id):
+            await self.send(text_data=live.render_notice("not_last"))
 
     async def _stop(self) -> None:
         assert self.view is not None

@@ -2,9 +2,12 @@
 
 A send is the composer's form as JSON (``{"content", "client_request_id"}``,
 checked by the chats service's one message validator); a button is
-``{"action": "stop" | "retry_now" | "try_again"}``. Anything else (binary,
-not JSON, too large, an unknown action) is a ``FrameError`` whose code names
-the notice the page shows; nothing is changed.
+``{"action": "stop" | "retry_now" | "try_again" | "regenerate"}``; a version
+switch is ``{"action": "select_version", "message": <id>}``; an edit of the
+last question is ``{"action": "edit", "message": <id>, "content",
+"client_request_id"}``. Anything else (binary, not JSON, too large, an unknown
+action) is a ``FrameError`` whose code names the notice the page shows;
+nothing is changed.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from chatcore.chats import MessageRefused, Outgoing, validate_message
 __all__ = ["ACTIONS", "MAX_FRAME_BYTES", "ClientFrame", "FrameError", "parse_frame"]
 
 MAX_FRAME_BYTES = 64 * 1024
-ACTIONS = frozenset({"stop", "retry_now", "try_again"})
+ACTIONS = frozenset({"stop", "retry_now", "try_again", "regenerate", "select_version", "edit"})
+# Actions about one message, which name it.
+_ON_A_MESSAGE = frozenset({"select_version", "edit"})
 
 
 class FrameError(ValueError):
@@ -37,6 +42,7 @@ class ClientFrame:
     action: str
     content: str = ""
     client_request_id: str = ""
+    message_id: int = 0
 
     @property
     def message(self) -> Outgoing:
@@ -55,13 +61,30 @@ def parse_frame(text_data: str | None, bytes_data: bytes | None = None) -> Clien
         raise FrameError("malformed") from None
     if not isinstance(data, dict):
         raise FrameError("malformed")
-    if "action" in data:
-        action = data["action"]
-        if not isinstance(action, str) or action not in ACTIONS:
-            raise FrameError("malformed")
-        return ClientFrame(action)
+    action = data.get("action", "send")
+    if not isinstance(action, str) or action not in ACTIONS | {"send"}:
+        raise FrameError("malformed")
+    message_id = 0
+    if action in _ON_A_MESSAGE:
+        message_id = _message_id(data.get("message"))
+    if action not in ("send", "edit"):
+        return ClientFrame(action, message_id=message_id)
     try:
         message = validate_message(data.get("content"), data.get("client_request_id", ""))
     except MessageRefused as refused:
         raise FrameError(refused.code, **refused.params) from None
-    return ClientFrame("send", content=message.content, client_request_id=message.client_request_id)
+    return ClientFrame(
+        action,
+        content=message.content,
+        client_request_id=message.client_request_id,
+        message_id=message_id,
+    )
+
+
+def _message_id(value: object) -> int:
+    """A message id from a form (a string of digits) or JSON (an int)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
+        return value
+    raise FrameError("malformed")

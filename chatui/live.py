@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,15 +26,20 @@ from django.utils.safestring import SafeString, mark_safe
 from chatcore.contract import ChatError, ChatRetry, Phase, format_utc
 from chatcore.models import ACTIVE_STATUSES
 from chatcore.runner.snapshot import database_snapshot
-from chatui.components import PageState, region_context, select_callout
+from chatui.components import PageState, region_context
+from chatui.markdown import AppendCode, AppendDone, ReplaceTail, StreamRenderer, render_markdown
 from chatui.templatetags.chat_components import render_component
 
 __all__ = [
     "ALL_PARTS",
     "PROVISIONAL_ID",
+    "SEND_REFUSALS",
+    "STREAM_DONE_ID",
+    "STREAM_TAIL_ID",
     "USAGE_URL",
     "ChatView",
     "Part",
+    "message_context",
     "render_callout_slot",
     "render_controls",
     "render_delta",
@@ -45,10 +50,16 @@ __all__ = [
 
 PROVISIONAL_ID = "provisional-message"
 USAGE_URL = "/usage/"
-# Deltas are appended to the provisional message's text element (escaped by the template).
-_DELTA_TARGET = f"#{PROVISIONAL_ID} [data-message-content]"
-# format_html escapes the text; the fixed target is escaped here once.
-_DELTA_HTML = f'<div hx-swap-oob="beforeend:{escape(_DELTA_TARGET)}">{{}}</div>'
+# A streaming answer's body: complete blocks are appended to DONE, the open block
+# replaces TAIL, and an open code fence's text is appended to TAIL's <code>.
+STREAM_DONE_ID = "provisional-done"
+STREAM_TAIL_ID = "provisional-tail"
+_APPEND_DONE = f'<div hx-swap-oob="beforeend:#{STREAM_DONE_ID}">{{}}</div>'
+_REPLACE_TAIL = (
+    f'<div id="{STREAM_TAIL_ID}" class="stream-tail" data-stream-tail hx-swap-oob="true">{{}}</div>'
+)
+# format_html escapes the code text; the fixed target is escaped here once.
+_APPEND_CODE = f'<div hx-swap-oob="beforeend:{escape(f"#{STREAM_TAIL_ID} code")}">{{}}</div>'
 
 
 class Part(enum.Enum):
@@ -79,6 +90,8 @@ class ChatView:
     # provider's quota error may name no provider (the fake one, unknown
     # gateways), so the payload alone cannot tell them apart.
     own_limit: bool = False
+    # The streaming answer, rendered as markdown block by block.
+    stream: StreamRenderer = field(default_factory=StreamRenderer, repr=False, compare=False)
 
     @classmethod
     def from_snapshot(cls, snapshot: Mapping[str, Any]) -> ChatView:
@@ -93,7 +106,7 @@ class ChatView:
         # "idle") while the database still says active: nothing is in flight then.
         if active and retry is None and reported not in (Phase.FAILED, Phase.IDLE):
             phase = Phase.STREAMING if reported is Phase.STREAMING else Phase.STARTING
-        return cls(
+        view = cls(
             chat_id=int(snapshot["chat"]),
             seq=int(snapshot.get("seq") or 0),
             phase=phase,
@@ -102,6 +115,9 @@ class ChatView:
             started_at=_iso_epoch(live.get("started_at")) if active else "",
             text=str(live.get("text") or "") if phase is Phase.STREAMING else "",
         )
+        if view.text:
+            view.stream.feed(view.text)
+        return view
 
     @property
     def active(self) -> bool:
@@ -127,14 +143,16 @@ class ChatView:
         self.text = ""
         return ALL_PARTS
 
-    def refused(self, error: ChatError) -> frozenset[Part]:
+    def refused(self, error: ChatError | Mapping[str, Any]) -> frozenset[Part]:
         """The send was refused before any turn started (our own usage limit)."""
-        self.stream_error, self.own_limit = error, True
+        refusal = error if isinstance(error, ChatError) else ChatError.from_json(error)
+        self.stream_error, self.own_limit = refusal, True
         return frozenset({Part.CALLOUT, Part.CONTROLS})
 
     def turn_dequeued(self) -> frozenset[Part]:
         """A queued turn was stopped before any runner claimed it."""
         self.phase, self.retry, self.text = Phase.IDLE, None, ""
+        self.stream = StreamRenderer()
         return ALL_PARTS
 
     def apply(self, event: str, data: Mapping[str, Any]) -> frozenset[Part]:
@@ -143,6 +161,8 @@ class ChatView:
         A ``delta`` changes no part: the consumer appends its text instead.
         """
         self.text, self.own_limit = "", False
+        if event != "delta":
+            self.stream = StreamRenderer()
         if event == "status":
             phase = Phase.parse(data.get("phase"))
             if phase is Phase.STARTING:
@@ -173,9 +193,8 @@ class ChatView:
         self.started_at = started_at
 
     def shows_stop(self) -> bool:
-        """The page's own Stop button: while streaming, when no callout offers one."""
-        choice = select_callout(self.page_state())
-        return self.active and (choice is None or choice.state is None)
+        """While a turn runs, the composer's Send button becomes Stop."""
+        return self.active
 
 
 def render_transcript(view: ChatView, messages: list[dict[str, Any]] | None = None) -> SafeString:
@@ -185,17 +204,51 @@ def render_transcript(view: ChatView, messages: list[dict[str, Any]] | None = No
         messages = database_snapshot(view.chat_id)["messages"]
     context = {
         "messages": [
-            {"role": m["role"], "content": m["text"], "dom_id": f"message-{m['id']}"}
+            message_context(m, turn_active=view.active)
             for m in messages
             if m["role"] in ("user", "assistant")
         ],
-        "provisional": _provisional(view.text) if view.active else None,
+        "provisional": _provisional(view) if view.active else None,
     }
     return render_component("transcript", context)
 
 
-def _provisional(text: str) -> dict[str, Any]:
-    return {"role": "assistant", "content": text, "provisional": True, "dom_id": PROVISIONAL_ID}
+def message_context(message: Mapping[str, Any], *, turn_active: bool = False) -> dict[str, Any]:
+    """The `message` component's dict for a transcript row (``chatcore.chats.transcript``)."""
+    role = str(message["role"])
+    text = str(message.get("text") or "")
+    versions = message.get("versions")
+    context: dict[str, Any] = {
+        "role": role,
+        "content": text,
+        "html": render_markdown(text) if role == "assistant" else None,
+        "dom_id": f"message-{message['id']}",
+        "message_id": message["id"],
+        "created_at": message.get("created_at", ""),
+        "stopped": bool(message.get("stopped")),
+        # Changing the last question or answer waits for the turn in flight.
+        "can_edit": bool(message.get("edit")) and not turn_active,
+        "can_regenerate": bool(message.get("regenerate")) and not turn_active,
+    }
+    if isinstance(versions, Mapping) and not turn_active:
+        ids, index = list(versions["ids"]), int(versions["index"])
+        context["versions"] = {
+            "index": index,
+            "count": len(ids),
+            "prev": ids[index - 2] if index > 1 else None,
+            "next": ids[index] if index < len(ids) else None,
+        }
+    return context
+
+
+def _provisional(view: ChatView) -> dict[str, Any]:
+    return {
+        "role": "assistant",
+        "provisional": True,
+        "dom_id": PROVISIONAL_ID,
+        "stream_done": mark_safe("".join(view.stream.done_html)),  # sanitised blocks
+        "stream_tail": mark_safe(view.stream.tail_html),  # sanitised or escaped code
+    }
 
 
 def render_callout_slot(view: ChatView) -> SafeString:
@@ -203,20 +256,40 @@ def render_callout_slot(view: ChatView) -> SafeString:
 
 
 def render_controls(view: ChatView) -> SafeString:
-    return render_to_string("chats/_turn_controls.html", {"show_stop": view.shows_stop()})
+    return render_to_string(
+        "chats/_turn_controls.html", {"show_stop": view.shows_stop(), "active": view.active}
+    )
 
 
-def render_delta(text: str) -> SafeString:
-    """One delta, appended out of band to the provisional text; the text is escaped.
+def render_delta(view: ChatView, text: str) -> SafeString:
+    """One delta: its text fed to the page's markdown stream, as the fragments that
+    change the provisional answer ("" when nothing visible changed).
 
-    Formatted, not a template: it runs once per frame of every streaming chat,
-    and a template render was a tenth of its cost."""
-    return format_html(_DELTA_HTML, text)
+    Formatted, not a template: it runs once per frame of every streaming chat."""
+    html = []
+    for op in view.stream.feed(text):
+        if isinstance(op, AppendDone):
+            html.append(_APPEND_DONE.format(op.html))  # sanitised by chatui.markdown
+        elif isinstance(op, ReplaceTail):
+            html.append(_REPLACE_TAIL.format(op.html))
+        elif isinstance(op, AppendCode):
+            html.append(format_html(_APPEND_CODE, op.text))
+    return mark_safe("".join(html))
 
 
-def render_notice(code: str = "", **params: Any) -> SafeString:
-    """The notice area: one short, fixed sentence per code (``""`` clears it)."""
-    return render_to_string("chats/_notice.html", {"code": code, **params})
+# Notices that refuse a send: the composer keeps the text and shows the reason.
+SEND_REFUSALS = frozenset(
+    {"malformed", "too_large", "too_long", "id_too_long", "empty", "busy", "offline"}
+)
+
+
+def render_notice(code: str = "", *, accepted: str = "", **params: Any) -> SafeString:
+    """The notice area: one short, fixed sentence per code (``""`` clears it).
+
+    ``accepted`` names the client request id of a send the server stored: the
+    composer then lets go of that text."""
+    context = {"code": code, "accepted": accepted, "refusal": code in SEND_REFUSALS, **params}
+    return render_to_string("components/notice.html", context)
 
 
 def render_parts(

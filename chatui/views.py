@@ -103,9 +103,8 @@ def chat_detail(request: _Request, chat_id: int) -> HttpResponse:
         "chat": chat,
         "transcript": live.render_transcript(view, snapshot["messages"]),
         "region": view.region(),
-        "controls": live.render_controls(view),
         "notice": live.render_notice(),
-        "composer": {"ready": False, "ws_send": True},
+        "composer": {"ready": False, "ws_send": True, "controls": live.render_controls(view)},
     }
     template = "chats/_chat.html" if request.htmx else "chats/detail.html"
     return render(request, template, context)

@@ -27,6 +27,7 @@ from chatcore.chats.validation import (
     Outgoing,
     storable_text,
     validate_message,
+    validate_request_id,
 )
 
 __all__ = [
@@ -44,4 +45,5 @@ __all__ = [
     "turns_used_today",
     "usage_limit_error",
     "validate_message",
+    "validate_request_id",
 ]

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from chatcore.chats import lifecycle
@@ -41,9 +42,12 @@ __all__ = [
     "SendResult",
     "clear_error",
     "create_chat",
+    "edit_last",
+    "regenerate",
     "request_retry_now",
     "request_stop",
     "requeue_last_turn",
+    "select_version",
     "send",
     "turns_used_today",
     "usage_limit_error",
@@ -68,6 +72,8 @@ class SendOutcome(enum.StrEnum):
     DUPLICATE = "duplicate"
     BUSY = "busy"
     USAGE_LIMIT = "usage_limit"
+    # Regenerate or edit of a message that is not the last answer / last question.
+    NOT_LAST = "not_last"
 
 
 @dataclass(frozen=True)
@@ -105,11 +111,9 @@ def send(chat: Chat, message: Outgoing, *, turns_per_day: int = 0) -> SendResult
             first = ChatMessage.objects.filter(chat=chat, client_request_id=request_id).first()
             if first is not None:
                 return SendResult(SendOutcome.DUPLICATE, message=first)
-        status = Chat.objects.filter(pk=chat.pk).values_list("status", flat=True).first()
-        if status in ACTIVE_STATUSES:
-            return SendResult(SendOutcome.BUSY)
-        if turns_per_day > 0 and turns_used_today(chat.owner_id) >= turns_per_day:
-            return SendResult(SendOutcome.USAGE_LIMIT, error=usage_limit_error(turns_per_day))
+        refused = _admit(chat, turns_per_day)
+        if refused is not None:
+            return refused
         try:
             with transaction.atomic():
                 stored = ChatMessage.objects.create(
@@ -126,6 +130,116 @@ def send(chat: Chat, message: Outgoing, *, turns_per_day: int = 0) -> SendResult
             transaction.set_rollback(True)
             return SendResult(SendOutcome.BUSY)
     return SendResult(SendOutcome.ACCEPTED, message=stored)
+
+
+def _admit(chat: Chat, turns_per_day: int) -> SendResult | None:
+    """Inside a send's transaction: the refusal, if the chat cannot take a turn now."""
+    status = Chat.objects.filter(pk=chat.pk).values_list("status", flat=True).first()
+    if status in ACTIVE_STATUSES:
+        return SendResult(SendOutcome.BUSY)
+    if turns_per_day > 0 and turns_used_today(chat.owner_id) >= turns_per_day:
+        return SendResult(SendOutcome.USAGE_LIMIT, error=usage_limit_error(turns_per_day))
+    return None
+
+
+def _shown(chat: Chat) -> list[ChatMessage]:
+    return list(ChatMessage.objects.shown().filter(chat=chat).order_by("created_at", "id"))
+
+
+def regenerate(chat: Chat, *, client_request_id: str = "", turns_per_day: int = 0) -> SendResult:
+    """Answer the last question again; the current answer becomes an earlier version."""
+    with transaction.atomic():
+        if client_request_id:
+            fresh = Chat.objects.filter(pk=chat.pk).values_list("last_regenerate_id", flat=True)
+            if fresh.first() == client_request_id:
+                return SendResult(SendOutcome.DUPLICATE)
+        refused = _admit(chat, turns_per_day)
+        if refused is not None:
+            return refused
+        shown = _shown(chat)
+        if len(shown) < 2 or shown[-1].role != MessageRole.ASSISTANT:
+            return SendResult(SendOutcome.NOT_LAST)
+        answer, question = shown[-1], shown[-2]
+        # An answer stored before versions existed learns its question now.
+        reply_to = answer.reply_to_id or (question.pk if question.role == "user" else None)
+        ChatMessage.objects.filter(pk=answer.pk).update(active=False, reply_to_id=reply_to)
+        Chat.objects.filter(pk=chat.pk).update(last_regenerate_id=client_request_id)
+        if not lifecycle.queue_turn(chat.pk):
+            transaction.set_rollback(True)
+            return SendResult(SendOutcome.BUSY)
+    return SendResult(SendOutcome.ACCEPTED, message=answer)
+
+
+def edit_last(
+    chat: Chat, message_id: int, message: Outgoing, *, turns_per_day: int = 0
+) -> SendResult:
+    """Send a new version of the last question; its answer is then written again."""
+    request_id = message.client_request_id or None
+    with transaction.atomic():
+        if request_id is not None:
+            first = ChatMessage.objects.filter(chat=chat, client_request_id=request_id).first()
+            if first is not None:
+                return SendResult(SendOutcome.DUPLICATE, message=first)
+        refused = _admit(chat, turns_per_day)
+        if refused is not None:
+            return refused
+        questions = [m for m in _shown(chat) if m.role == MessageRole.USER]
+        if not questions or questions[-1].pk != message_id:
+            return SendResult(SendOutcome.NOT_LAST)
+        old = questions[-1]
+        ChatMessage.objects.filter(pk=old.pk).update(active=False)
+        ChatMessage.objects.filter(reply_to=old, active=True).update(active=False)
+        ChatMessage.objects.filter(chat=chat, created_at__gt=old.created_at, active=True).update(
+            active=False
+        )
+        try:
+            with transaction.atomic():
+                stored = ChatMessage.objects.create(
+                    chat=chat,
+                    role=MessageRole.USER,
+                    content=text_parts(message.content),
+                    client_request_id=request_id,
+                    version_of_id=old.version_of_id or old.pk,
+                )
+        except IntegrityError:
+            transaction.set_rollback(True)
+            first = ChatMessage.objects.get(chat=chat, client_request_id=request_id)
+            return SendResult(SendOutcome.DUPLICATE, message=first)
+        if not lifecycle.queue_turn(chat.pk):
+            transaction.set_rollback(True)
+            return SendResult(SendOutcome.BUSY)
+    return SendResult(SendOutcome.ACCEPTED, message=stored)
+
+
+def select_version(chat: Chat, message_id: int) -> bool:
+    """Show another version of the last question or the last answer; False when that is
+    not one (or a turn is in flight: the shown versions are what it is answering)."""
+    with transaction.atomic():
+        if Chat.objects.filter(pk=chat.pk, status__in=ACTIVE_STATUSES).exists():
+            return False
+        target = ChatMessage.objects.filter(chat=chat, pk=message_id).first()
+        shown = _shown(chat)
+        questions = [m for m in shown if m.role == MessageRole.USER]
+        if target is None or not questions:
+            return False
+        question = questions[-1]
+        if target.role == MessageRole.ASSISTANT:
+            if target.reply_to_id != question.pk or shown[-1].role != MessageRole.ASSISTANT:
+                return False
+            ChatMessage.objects.filter(reply_to=question).update(active=False)
+            ChatMessage.objects.filter(pk=target.pk).update(active=True)
+            return True
+        root = question.version_of_id or question.pk
+        if (target.version_of_id or target.pk) != root:
+            return False
+        versions = ChatMessage.objects.filter(Q(pk=root) | Q(version_of_id=root))
+        ChatMessage.objects.filter(reply_to__in=versions).update(active=False)
+        versions.update(active=False)
+        ChatMessage.objects.filter(pk=target.pk).update(active=True)
+        latest = target.answers.order_by("-created_at", "-id").first()
+        if latest is not None:
+            ChatMessage.objects.filter(pk=latest.pk).update(active=True)
+    return True
 
 
 def request_stop(chat: Chat) -> str:
@@ -176,7 +290,7 @@ def requeue_last_turn(chat: Chat) -> bool:
     error and stale run state cleared, and a runner picks it up.
     """
     with transaction.atomic():
-        last = ChatMessage.objects.filter(chat_id=chat.pk).order_by("-created_at", "-id").first()
+        last = ChatMessage.objects.shown().filter(chat=chat).order_by("-created_at", "-id").first()
         if last is None or last.role != MessageRole.USER:
             return False
         queued = lifecycle.queue_turn(chat.pk)

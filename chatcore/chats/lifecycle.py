@@ -242,10 +242,9 @@ def finish_ok(
         if not _ours(chat_id, owner).update(**changes):
             return None
         usage = finish.usage
-        message = ChatMessage.objects.create(
-            chat_id=chat_id,
-            role=MessageRole.ASSISTANT,
-            content=text_parts(text),
+        message = _answer(
+            chat_id,
+            text,
             provider_response_id=finish.response_id or "",
             input_tokens=usage.input_tokens if usage else None,
             output_tokens=usage.output_tokens if usage else None,
@@ -255,19 +254,58 @@ def finish_ok(
 
 def finish_failed(chat_id: int, owner: str, *, error: ChatError, seq: int) -> bool:
     """Persist the terminal error (the `ChatError` the `error` event carries)."""
-    return bool(
-        _ours(chat_id, owner).update(
+    with transaction.atomic():
+        if not _ours(chat_id, owner).update(
             **_turn_over(),
             status=ChatStatus.FAILED,
             last_error=error.to_json(),
             event_seq=seq,
-        )
+        ):
+            return False
+        _restore_previous_answer(chat_id)
+    return True
+
+
+def finish_stopped(chat_id: int, owner: str, *, seq: int, text: str = "") -> int | None:
+    """The user stopped the turn: idle; what the attempt had written so far (if anything)
+    is kept as the answer, marked stopped. Returns that message's id."""
+    with transaction.atomic():
+        if not _ours(chat_id, owner).update(**_turn_over(), status=ChatStatus.IDLE, event_seq=seq):
+            return None
+        if not text:
+            _restore_previous_answer(chat_id)
+            return None
+        return _answer(chat_id, text, stopped=True).pk
+
+
+def _answer(chat_id: int, text: str, **fields: Any) -> ChatMessage:
+    """Store the answer to the chat's current user message, the one shown from now on."""
+    question = (
+        ChatMessage.objects.shown()
+        .filter(chat_id=chat_id, role=MessageRole.USER)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if question is not None:
+        ChatMessage.objects.filter(reply_to=question, active=True).update(active=False)
+    return ChatMessage.objects.create(
+        chat_id=chat_id,
+        role=MessageRole.ASSISTANT,
+        content=text_parts(text),
+        reply_to=question,
+        **fields,
     )
 
 
-def finish_stopped(chat_id: int, owner: str, *, seq: int) -> bool:
-    """The user stopped the turn: idle, the partial answer discarded (docs/architecture.md)."""
-    return bool(_ours(chat_id, owner).update(**_turn_over(), status=ChatStatus.IDLE, event_seq=seq))
+def _restore_previous_answer(chat_id: int) -> None:
+    """A regenerate that ended with no new answer shows the previous one again."""
+    last = ChatMessage.objects.shown().filter(chat_id=chat_id).order_by("-created_at", "-id")
+    question = last.first()
+    if question is None or question.role != MessageRole.USER:
+        return
+    previous = question.answers.order_by("-created_at", "-id").first()
+    if previous is not None:
+        ChatMessage.objects.filter(pk=previous.pk).update(active=True)
 
 
 def release(chat_id: int, owner: str, *, seq: int) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "CHAT_CHANGED",
     "CHAT_EVENT",
     "LIVE_STATE",
     "RETRY_NOW",
@@ -21,6 +22,7 @@ __all__ = [
     "SNAPSHOT",
     "STOP",
     "WAKE",
+    "chat_changed",
     "chat_group",
     "snapshot_request",
     "tell_runner",
@@ -37,12 +39,19 @@ SNAPSHOT = "chatd.snapshot"  # {chat, reply_channel}: reply with LIVE_STATE
 
 # Messages to pages and snapshot requesters.
 CHAT_EVENT = "chat.event"  # one live event of a chat (the consumer's ``chat_event``)
+# The chat changed outside a turn (a version shown, an operator's action): pages
+# take a fresh snapshot. Not a numbered event: it changes nothing a turn streams.
+CHAT_CHANGED = "chat.changed"
 LIVE_STATE = "chat.live_state"  # {chat, live}: a runner's answer to SNAPSHOT
 
 
 def chat_group(chat_id: int) -> str:
     """The Channels group every viewer of a chat joins."""
     return f"chat_{chat_id}"
+
+
+async def chat_changed(layer: Any, chat_id: int) -> None:
+    await layer.group_send(chat_group(chat_id), {"type": CHAT_CHANGED, "chat": chat_id})
 
 
 async def wake_runners(layer: Any) -> None:

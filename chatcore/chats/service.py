@@ -2,9 +2,11 @@
 
 Web code (the chat socket, the JSON API, the admin) never writes a chat's
 state nor spells a runner message: it calls these coroutines. The database
-part runs off the event loop; runners are then woken or told through the
-channel layer. Runners also poll the database, so a lost message only delays
-a turn by the poll interval, and a lost stop is seen at the next lease renewal.
+part runs off the event loop, in the caller's database thread (a consumer's
+stale connections are closed by Channels before each of its handlers);
+runners are then woken or told through the channel layer. Runners also poll
+the database, so a lost message only delays a turn by the poll interval, and a
+lost stop is seen at the next lease renewal.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from channels.db import database_sync_to_async
+from asgiref.sync import sync_to_async
 
 from chatcore.chats import commands, messaging
 from chatcore.chats.commands import RetryNow, SendOutcome, SendResult
@@ -32,21 +34,55 @@ class ChatService:
 
     async def send(self, chat_id: int, message: Outgoing, *, turns_per_day: int) -> SendResult:
         """Store and queue a validated message (see ``commands.send``); wakes the runners."""
-        result: SendResult = await database_sync_to_async(_send)(chat_id, message, turns_per_day)
+        result: SendResult = await sync_to_async(_send)(chat_id, message, turns_per_day)
         if result.outcome is SendOutcome.ACCEPTED:
             await self._wake()
         return result
 
+    async def regenerate(
+        self, chat_id: int, *, client_request_id: str = "", turns_per_day: int
+    ) -> SendResult:
+        """Answer the last question again (``commands.regenerate``); wakes the runners."""
+        result: SendResult = await sync_to_async(_regenerate)(
+            chat_id, client_request_id, turns_per_day
+        )
+        if result.outcome is SendOutcome.ACCEPTED:
+            await self._wake()
+        return result
+
+    async def edit(
+        self, chat_id: int, message_id: int, message: Outgoing, *, turns_per_day: int
+    ) -> SendResult:
+        """Send a new version of the last question (``commands.edit_last``)."""
+        result: SendResult = await sync_to_async(_edit)(chat_id, message_id, message, turns_per_day)
+        if result.outcome is SendOutcome.ACCEPTED:
+            await self._wake()
+        return result
+
+    async def select_version(self, chat_id: int, message_id: int) -> bool:
+        """Show another version of the last question or answer, on every open page."""
+        changed: bool = await sync_to_async(_select_version)(chat_id, message_id)
+        if changed:
+            await self.changed(chat_id)
+        return changed
+
+    async def changed(self, chat_id: int) -> None:
+        """Tell every open page of the chat that its state changed outside a turn."""
+        try:
+            await messaging.chat_changed(self.layer, chat_id)
+        except Exception:
+            log.warning("could not tell the pages of chat %s to refresh", chat_id, exc_info=True)
+
     async def stop(self, chat_id: int) -> bool:
         """Stop the turn; False when no runner held it (a queued turn was just dequeued)."""
-        runner = await database_sync_to_async(_stop)(chat_id)
+        runner = await sync_to_async(_stop)(chat_id)
         if runner:
             await messaging.tell_runner(self.layer, runner, messaging.STOP, chat_id)
         return bool(runner)
 
     async def retry_now(self, chat_id: int) -> RetryNow:
         """Cut a retry wait short, or re-queue a failed turn (``commands.request_retry_now``)."""
-        result: RetryNow = await database_sync_to_async(_retry_now)(chat_id)
+        result: RetryNow = await sync_to_async(_retry_now)(chat_id)
         if result.action == "skipped" and result.lease_owner:
             await messaging.tell_runner(
                 self.layer, result.lease_owner, messaging.RETRY_NOW, chat_id
@@ -57,14 +93,15 @@ class ChatService:
 
     async def requeue(self, chat: Chat) -> bool:
         """An operator re-queues a chat's last turn; False when there is none to re-queue."""
-        queued: bool = await database_sync_to_async(commands.requeue_last_turn)(chat)
+        queued: bool = await sync_to_async(commands.requeue_last_turn)(chat)
         if queued:
             await self._wake()
         return queued
 
     async def clear_error(self, chat: Chat) -> None:
         """An operator forgets a chat's last error; a failed chat becomes idle."""
-        await database_sync_to_async(commands.clear_error)(chat)
+        await sync_to_async(commands.clear_error)(chat)
+        await self.changed(chat.pk)
 
     async def _wake(self) -> None:
         try:
@@ -76,6 +113,21 @@ class ChatService:
 
 def _send(chat_id: int, message: Outgoing, turns_per_day: int) -> SendResult:
     return commands.send(Chat.objects.get(pk=chat_id), message, turns_per_day=turns_per_day)
+
+
+def _regenerate(chat_id: int, request_id: str, turns_per_day: int) -> SendResult:
+    return commands.regenerate(
+        Chat.objects.get(pk=chat_id), client_request_id=request_id, turns_per_day=turns_per_day
+    )
+
+
+def _edit(chat_id: int, message_id: int, message: Outgoing, turns_per_day: int) -> SendResult:
+    chat = Chat.objects.get(pk=chat_id)
+    return commands.edit_last(chat, message_id, message, turns_per_day=turns_per_day)
+
+
+def _select_version(chat_id: int, message_id: int) -> bool:
+    return commands.select_version(Chat.objects.get(pk=chat_id), message_id)
 
 
 def _stop(chat_id: int) -> str:

@@ -16,6 +16,7 @@ __all__ = [
     "Outgoing",
     "storable_text",
     "validate_message",
+    "validate_request_id",
 ]
 
 MAX_MESSAGE_CHARS = 32_000
@@ -51,21 +52,27 @@ def storable_text(text: str) -> bool:
     return True
 
 
+def validate_request_id(client_request_id: object) -> str:
+    """A client's request id, trimmed ("" none), or ``MessageRefused`` (``malformed``,
+    ``id_too_long``): two different ids must never become one, so a long one is refused."""
+    request_id = "" if client_request_id is None else client_request_id
+    if not isinstance(request_id, str) or not storable_text(request_id):
+        raise MessageRefused("malformed")
+    request_id = request_id.strip()
+    if len(request_id) > MAX_CLIENT_ID_CHARS:
+        raise MessageRefused("id_too_long", limit=MAX_CLIENT_ID_CHARS)
+    return request_id
+
+
 def validate_message(content: object, client_request_id: object = "") -> Outgoing:
     """The message to send, or ``MessageRefused``: ``malformed`` (not text, or text no
     database stores), ``empty``, ``too_long`` (``limit``) or ``id_too_long`` (``limit``)."""
-    request_id = "" if client_request_id is None else client_request_id
-    if not isinstance(content, str) or not isinstance(request_id, str):
+    if not isinstance(content, str) or not storable_text(content):
         raise MessageRefused("malformed")
-    if not (storable_text(content) and storable_text(request_id)):
-        raise MessageRefused("malformed")
+    request_id = validate_request_id(client_request_id)
     content = content.strip()
     if not content:
         raise MessageRefused("empty")
     if len(content) > MAX_MESSAGE_CHARS:
         raise MessageRefused("too_long", limit=MAX_MESSAGE_CHARS)
-    request_id = request_id.strip()
-    # Two different ids must never become one: a long id is refused, not cut.
-    if len(request_id) > MAX_CLIENT_ID_CHARS:
-        raise MessageRefused("id_too_long", limit=MAX_CLIENT_ID_CHARS)
     return Outgoing(content, request_id)

@@ -101,7 +101,8 @@ Outcomes (JSON objects; ``kind`` selects, every other key is optional)
 Unknown kinds or keys, wrong types and negative numbers are refused. Answers
 (``ok``, ``truncate``, ``reset``, ``stream_error``, ``refusal``) share:
 ``tokens`` (int, default 24), ``text`` (explicit answer; overrides
-``tokens``), ``echo`` (bool: answer with the last user message), ``stamp``
+``tokens``), ``echo`` (bool: answer with the last user message, followed by
+``text`` if given), ``stamp``
 (bool: token *i* becomes ``t<i>@<send time> ``, e.g. ``t17@1732483200.123456 ``,
 the Unix time with microseconds at which it was written; ``STAMPED_TOKEN``
 parses it, ``stamp_token(i, t)`` makes it; for measuring latency), ``rate``
@@ -191,16 +192,21 @@ split_tokens(t)) == t``). The words form a short friendly paragraph of
 
 Named scenarios (select by model name)
 ======================================
-``demo-echo`` (answers with the last user message), ``demo-flaky`` (429 with
+``echo`` (answers with exactly the last user message), ``demo-echo`` (the last
+user message followed by ``ECHO_SHOWCASE``, some markdown with a code block),
+``demo-flaky`` (429 with
 ``Retry-After: 3``, then ok), ``demo-overloaded`` (529 twice, then ok),
 ``demo-truncated`` (cut after 20 tokens once, then ok), ``demo-slow-start``
 (first chunk after 8 s once, then ok), ``demo-auth`` (401), ``demo-quota``
 (``insufficient_quota``), ``demo-disabled`` (503 ``provider_disabled``),
 ``demo-context`` (context length), ``demo-down`` (connection reset right after
-the status line, every time). Demo answers are the whole paragraph
-(``token_text(DEMO_TOKENS)``) at ``DEMO_RATE`` (30) tokens/s. ``SCENARIOS``
+the status line, every time). Demo answers are ``DEMO_ANSWER`` (markdown: a
+list, a code block and a table) at ``DEMO_RATE`` (30) tokens/s. ``SCENARIOS``
 maps every name to its outcomes.
 
+``load-md-<R>tps-<S>s`` is the same with each stamped token inside markdown
+structure (``markdown_stamp_token``: headings, inline code, lists, fenced code,
+tables, quotes), for measuring rendering under load.
 ``load-<R>tps-<S>s`` (e.g. ``load-20tps-20s``; R and S may have decimals, R
 > 0) is a family of names for the load benchmark (``bench/load.py``): one
 ``ok`` answer of ``round(R * S)`` stamped tokens at R tokens/s.
@@ -214,8 +220,11 @@ from chatcore.fakeprovider.app import FakeProvider, create_app
 from chatcore.fakeprovider.outcomes import ERROR_PRESETS, Outcome, ScenarioError, parse_scenario
 from chatcore.fakeprovider.scenarios import DEMO_RATE, SCENARIOS, load_scenario
 from chatcore.fakeprovider.text import (
+    DEMO_ANSWER,
     DEMO_TOKENS,
+    ECHO_SHOWCASE,
     STAMPED_TOKEN,
+    markdown_stamp_token,
     split_tokens,
     stamp_token,
     token_text,
@@ -223,8 +232,10 @@ from chatcore.fakeprovider.text import (
 )
 
 __all__ = [
+    "DEMO_ANSWER",
     "DEMO_RATE",
     "DEMO_TOKENS",
+    "ECHO_SHOWCASE",
     "ERROR_PRESETS",
     "SCENARIOS",
     "STAMPED_TOKEN",
@@ -233,6 +244,7 @@ __all__ = [
     "ScenarioError",
     "create_app",
     "load_scenario",
+    "markdown_stamp_token",
     "parse_scenario",
     "split_tokens",
     "stamp_token",

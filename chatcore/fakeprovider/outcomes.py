@@ -46,6 +46,7 @@ _FIELDS: dict[str, tuple[type, ...]] = {
     "text": (str,),
     "echo": (bool,),
     "stamp": (bool,),
+    "markdown": (bool,),
     "rate": (int, float),
     "delay": (int, float),
     "after": (int,),
@@ -80,6 +81,7 @@ class Outcome:
     text: str | None = None
     echo: bool = False
     stamp: bool = False
+    markdown: bool = False  # stamped tokens inside markdown structure (headings, code, ...)
     rate: float = 0.0
     delay: float = 0.0
     after: int = 0

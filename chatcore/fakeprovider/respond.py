@@ -11,7 +11,12 @@ from chatcore.fakeprovider.inputs import input_token_count, last_user_text
 from chatcore.fakeprovider.outcomes import ERROR_PRESETS, Outcome
 from chatcore.fakeprovider.presets import ErrorSpec, error_bytes, resolve_error, retry_headers
 from chatcore.fakeprovider.streaming import Answer, play_document, play_stream
-from chatcore.fakeprovider.text import split_tokens, stamp_token, tokens_for
+from chatcore.fakeprovider.text import (
+    markdown_stamp_token,
+    split_tokens,
+    stamp_token,
+    tokens_for,
+)
 from chatcore.fakeprovider.wire import Wire, new_id
 
 __all__ = ["Responder", "invalid_request"]
@@ -70,7 +75,9 @@ class Responder:
             error=error,
             headers=outcome.headers,
             on_complete=lambda: on_complete(wire),
-            emit=self._stamp if outcome.stamp else _as_is,
+            emit=(self._stamp_markdown if outcome.markdown else self._stamp)
+            if outcome.stamp
+            else _as_is,
         )
         if streaming:
             await play_stream(send, receive, wire, answer, sleep=self._sleep, clock=self._clock)
@@ -79,6 +86,9 @@ class Responder:
 
     def _stamp(self, index: int, token: str) -> str:
         return stamp_token(index, self._wall_clock())
+
+    def _stamp_markdown(self, index: int, token: str) -> str:
+        return markdown_stamp_token(index, self._wall_clock())
 
     @staticmethod
     def _error(
@@ -132,10 +142,10 @@ def invalid_request(api: str, body: object) -> ErrorSpec | None:
 
 
 def _tokens(outcome: Outcome, api: str, body: dict[str, Any]) -> list[str]:
+    if outcome.echo:  # the last user message, then the explicit text if any
+        return split_tokens(last_user_text(api, body) + (outcome.text or ""))
     if outcome.text is not None:
         return split_tokens(outcome.text)
-    if outcome.echo:
-        return split_tokens(last_user_text(api, body))
     return tokens_for(outcome.tokens)
 
 

@@ -8,14 +8,14 @@ from types import MappingProxyType
 from typing import Any
 
 from chatcore.fakeprovider.outcomes import Outcome, parse_outcome, parse_scenario
-from chatcore.fakeprovider.text import DEMO_TOKENS
+from chatcore.fakeprovider.text import DEMO_ANSWER, ECHO_SHOWCASE
 
 __all__ = ["DEFAULT_SCENARIO", "DEMO_RATE", "SCENARIOS", "choose_scenario", "load_scenario"]
 
 DEMO_RATE = 30.0
 """Tokens per second of demo answers: fast enough to read, slow enough to watch stream."""
 
-_DEMO_OK: dict[str, Any] = {"kind": "ok", "tokens": DEMO_TOKENS, "rate": DEMO_RATE}
+_DEMO_OK: dict[str, Any] = {"kind": "ok", "text": DEMO_ANSWER, "rate": DEMO_RATE}
 
 
 def _script(*specs: Mapping[str, Any]) -> tuple[Outcome, ...]:
@@ -24,7 +24,11 @@ def _script(*specs: Mapping[str, Any]) -> tuple[Outcome, ...]:
 
 SCENARIOS: Mapping[str, tuple[Outcome, ...]] = MappingProxyType(
     {
-        "demo-echo": _script({"kind": "ok", "echo": True, "rate": DEMO_RATE}),
+        "demo-echo": _script(
+            {"kind": "ok", "echo": True, "text": ECHO_SHOWCASE, "rate": DEMO_RATE}
+        ),
+        # The last user message exactly, nothing added (tests that compare it).
+        "echo": _script({"kind": "ok", "echo": True, "rate": DEMO_RATE}),
         "demo-flaky": _script({"kind": "rate_limit", "retry_after": 3}, _DEMO_OK),
         "demo-overloaded": _script({"kind": "overloaded"}, {"kind": "overloaded"}, _DEMO_OK),
         "demo-truncated": _script({**_DEMO_OK, "kind": "truncate", "after": 20}, _DEMO_OK),
@@ -43,22 +47,25 @@ DEFAULT_SCENARIO: tuple[Outcome, ...] = _script({"kind": "ok"})
 """What any other model gets: one complete answer of the default 24 tokens."""
 
 
-_LOAD = re.compile(r"load-(\d+(?:\.\d+)?)tps-(\d+(?:\.\d+)?)s")
+_LOAD = re.compile(r"load-(md-)?(\d+(?:\.\d+)?)tps-(\d+(?:\.\d+)?)s")
 
 
 def load_scenario(model: str) -> tuple[Outcome, ...] | None:
-    """``load-<R>tps-<S>s``: one answer of R * S stamped tokens at R tokens/s (bench/load.py).
+    """``load-<R>tps-<S>s``: one answer of R * S stamped tokens at R tokens/s (bench/load.py);
+    ``load-md-<R>tps-<S>s``: the same tokens inside markdown (headings, inline code,
+    lists, fenced code, tables, quotes), as a model's answers are.
 
     A family of names rather than fixed entries, because the benchmark's rate
     and duration are its options; None for any other name.
     """
     match = _LOAD.fullmatch(model)
-    if match is None or float(match[1]) <= 0:
+    if match is None or float(match[2]) <= 0:
         return None
-    rate = float(match[1])
-    return _script(
-        {"kind": "ok", "tokens": round(rate * float(match[2])), "rate": rate, "stamp": True}
-    )
+    rate = float(match[2])
+    spec = {"kind": "ok", "tokens": round(rate * float(match[3])), "rate": rate, "stamp": True}
+    if match[1]:
+        spec["markdown"] = True
+    return _script(spec)
 
 
 def choose_scenario(header: str | None, model: str) -> tuple[Outcome, ...]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "DEMO_ANSWER",
     "DEMO_TOKENS",
+    "ECHO_SHOWCASE",
     "STAMPED_TOKEN",
+    "markdown_stamp_token",
     "split_tokens",
     "stamp_token",
     "token_text",
@@ -27,6 +30,50 @@ _SPACED = tuple(" " + word for word in _WORDS)
 
 DEMO_TOKENS = len(_WORDS)
 """How many tokens the demo paragraph has: demo answers stream it exactly once."""
+
+DEMO_ANSWER = """\
+Hello! This answer comes from the **built-in fake provider**, so no API key is \
+needed and nothing leaves this machine. It streams a word at a time, like a real \
+model, so you can watch how the chat behaves when a provider is *slow*, *busy* or \
+briefly unavailable.
+
+Things to try:
+
+1. Send a message to `demo-flaky`: a rate limit, a countdown, then the answer.
+2. Press **Stop** halfway through an answer: what was written is kept.
+3. Regenerate an answer, then page through its versions.
+
+A small example, highlighted, with a Copy button:
+
+```python
+def backoff(attempt: int, retry_after: float = 0.0) -> float:
+    \"\"\"Seconds to wait before retrying: never earlier than the provider asked.\"\"\"
+    return max(min(2 ** (attempt - 1), 60), retry_after)
+```
+
+| model | what you see |
+|---|---|
+| `demo-overloaded` | "Service overloaded" twice, then the answer |
+| `demo-truncated` | a cut stream, rolled back, then the answer once |
+
+Have a pleasant day.
+"""
+"""The demo scenarios' answer: markdown with a list, a table and a code block."""
+
+ECHO_SHOWCASE = """
+
+---
+
+That was your message. Answers are rendered as **markdown**: lists, tables, \
+~~strikethrough~~, links such as https://example.com, and code:
+
+```python
+def echo(message: str) -> str:
+    \"\"\"The demo's answer: your own words.\"\"\"
+    return message
+```
+"""
+"""What ``demo-echo`` adds after your own message, so the demo shows rendered markdown."""
 
 _TOKEN = re.compile(r"\s*\S+")
 
@@ -65,3 +112,35 @@ def split_tokens(text: str) -> list[str]:
 def stamp_token(index: int, sent_at: float) -> str:
     """Token ``index`` of a ``stamp`` outcome, sent at ``sent_at``: ``t17@1732483200.123456 ``."""
     return f"t{index}@{sent_at:.6f} "
+
+
+# What comes before stamped token i (by i % 40) in a markdown answer: a heading,
+# inline code, a list, a fenced code block, a table and a quote, over and over;
+# every token is still exactly one stamp, so the answer checks token by token.
+_MARKDOWN_BEFORE: dict[int, str] = {
+    0: "\n\n## Part ",
+    1: "\n\n",
+    5: "`",
+    6: "` and ",
+    12: "\n\n- ",
+    13: "\n- ",
+    14: "\n- ",
+    15: "\n\n",
+    20: "\n\n```python\n",
+    **{step: "\n" for step in range(21, 27)},
+    27: "\n```\n\n",
+    30: "\n\n| a | b |\n|---|---|\n| ",
+    31: " | ",
+    32: " |\n| ",
+    33: " | ",
+    34: " |\n\n",
+    36: "\n\n> ",
+    37: "\n\n",
+}
+
+
+def markdown_stamp_token(index: int, sent_at: float) -> str:
+    """Token ``index`` of a ``stamp`` + ``markdown`` outcome: ``stamp_token`` after the
+    markdown that puts it in a heading, code, a list, a table or a quote."""
+    before = _MARKDOWN_BEFORE.get(index % 40, "") if index else ""
+    return before + stamp_token(index, sent_at)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chatcore.models.chat import ACTIVE_STATUSES, Chat, ChatQuerySet, ChatStatus
-from chatcore.models.message import ChatMessage, MessageRole, text_parts
+from chatcore.models.message import ChatMessage, ChatMessageQuerySet, MessageRole, text_parts
 from chatcore.models.provider import Provider, ProviderKind, ProviderQuerySet
 from chatcore.models.retry_event import ChatRetryEvent
 
@@ -11,6 +11,7 @@ __all__ = [
     "ACTIVE_STATUSES",
     "Chat",
     "ChatMessage",
+    "ChatMessageQuerySet",
     "ChatQuerySet",
     "ChatRetryEvent",
     "ChatStatus",

@@ -83,6 +83,8 @@ class Chat(models.Model):
     # snapshot shows a retry with its original `retrying_at`.
     live_state = models.JSONField(default=dict, blank=True)
     stop_requested = models.BooleanField(default=False)
+    # The client request id of the last "Regenerate": a repeat of it is the same request.
+    last_regenerate_id = models.CharField(max_length=200, blank=True)
     retry_now_requested_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

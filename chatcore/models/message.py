@@ -9,7 +9,7 @@ from django.db.models import Q
 
 from chatcore.models.chat import Chat
 
-__all__ = ["ChatMessage", "MessageRole", "text_parts"]
+__all__ = ["ChatMessage", "ChatMessageQuerySet", "MessageRole", "text_parts"]
 
 
 class MessageRole(models.TextChoices):
@@ -23,8 +23,20 @@ def text_parts(text: str) -> list[dict[str, Any]]:
     return [{"type": "text", "text": text}]
 
 
+class ChatMessageQuerySet(models.QuerySet["ChatMessage"]):
+    def shown(self) -> ChatMessageQuerySet:
+        """The transcript: the version of each message that is current (others are kept)."""
+        return self.filter(active=True)
+
+
 class ChatMessage(models.Model):
-    """One persisted message; failed attempts' provisional text is never stored."""
+    """One persisted message; failed attempts' provisional text is never stored.
+
+    Versions: regenerating an answer adds another answer to the same user
+    message (``reply_to``); editing the last user message adds a version of it
+    (``version_of`` its first version). One version of each is ``active``: it
+    is what the transcript shows and what the provider is sent.
+    """
 
     chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages")
     role = models.CharField(max_length=16, choices=MessageRole.choices)
@@ -37,7 +49,20 @@ class ChatMessage(models.Model):
     # Set by the client for a send; a repeat with the same id is the same send.
     # NULL (not "") means "no id", so that id-less messages never collide.
     client_request_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    # The user pressed Stop: this answer is what the attempt had written by then.
+    stopped = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+    # An answer's user message; the answers to one user message are its versions.
+    reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="answers"
+    )
+    # An edited user message's first version (None for a first version).
+    version_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="edits"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ChatMessageQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]

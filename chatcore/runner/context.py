@@ -39,7 +39,9 @@ _ROLES: dict[str, Role] = {"user": "user", "assistant": "assistant", "system": "
 
 def load_turn(chat_id: int) -> TurnContext:
     chat = Chat.objects.select_related("provider").get(pk=chat_id)
-    messages = list(ChatMessage.objects.filter(chat_id=chat_id).values_list("role", "content"))
+    messages = list(
+        ChatMessage.objects.shown().filter(chat_id=chat_id).values_list("role", "content")
+    )
     history = tuple(
         Message(role=_ROLES[role], content=_text(content))
         for role, content in messages

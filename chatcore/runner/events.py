@@ -152,9 +152,14 @@ class ChatEvents:
         self.state.retry = None
         await self._publish("error", error.to_json(), flush_first=False, attempt=attempt)
 
-    async def done(self, message_id: int, attempt: int) -> None:
+    async def done(self, message_id: int, attempt: int, *, stopped: bool = False) -> None:
+        """The attempt's text is now the persisted message (``stopped``: cut short by Stop)."""
         self.state.phase = Phase.IDLE
-        await self._publish("done", {"message_id": message_id}, flush_first=True, attempt=attempt)
+        data: dict[str, Any] = {"message_id": message_id}
+        if stopped:
+            data["stopped"] = True
+            self._drop_pending()  # the stored text already holds it; the page re-renders
+        await self._publish("done", data, flush_first=not stopped, attempt=attempt)
 
     async def close(self) -> None:
         """Stop the frame timer (the turn is over or cancelled)."""

@@ -17,8 +17,9 @@ from typing import Any
 from asgiref.sync import sync_to_async
 
 from chatcore.chats.messaging import snapshot_request
+from chatcore.chats.transcript import transcript
 from chatcore.contract import Phase
-from chatcore.models import ACTIVE_STATUSES, Chat, ChatMessage, ChatStatus
+from chatcore.models import ACTIVE_STATUSES, Chat, ChatStatus
 from chatcore.runner.bounded import bounded
 
 __all__ = [
@@ -35,15 +36,7 @@ SNAPSHOT_TIMEOUT = 1.0
 def database_snapshot(chat_id: int) -> dict[str, Any]:
     """What the database knows of a chat, in the shape of the JSON API."""
     chat = Chat.objects.get(pk=chat_id)
-    messages = [
-        {
-            "id": message.pk,
-            "role": message.role,
-            "text": message.text,
-            "created_at": message.created_at.isoformat(),
-        }
-        for message in ChatMessage.objects.filter(chat_id=chat_id)
-    ]
+    messages = transcript(chat_id)
     live = chat.live_state if isinstance(chat.live_state, dict) else {}
     active = chat.status in ACTIVE_STATUSES
     error = chat.error

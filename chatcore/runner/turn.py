@@ -12,9 +12,10 @@ How a turn goes:
 3. Success persists the one assistant message and publishes ``done``; a final
    failure persists ``last_error`` and publishes ``error``.
 
-Stop policy: a stopped turn's partial answer is discarded like a failed
-attempt's (nothing provisional is ever persisted); the user's message stays, so
-sending again or "Try again" re-runs it.
+Stop policy: what the current attempt has written when the user presses Stop
+is kept as the answer, marked stopped (the runner persists ``partial_text()``
+and publishes ``done``); a stop during a retry wait keeps nothing. A *failed*
+attempt's text is still never kept: the rollback boundary is unchanged.
 """
 
 from __future__ import annotations
@@ -290,6 +291,10 @@ class Turn:
             then,
             extra={**facts, "retry_in": retry_in},
         )
+
+    def partial_text(self) -> str:
+        """What the current attempt has streamed so far ("" between attempts)."""
+        return "".join(self.buffer.parts) if self.buffer.is_open else ""
 
     def _request(self) -> TurnRequest:
         ctx = self.ctx

@@ -44,6 +44,7 @@ _REJOIN_INTERVAL = 30.0
 class _Turn:
     task: asyncio.Task[None] | None = None
     events: ChatEvents | None = None
+    run: Turn | None = None
     wait: RetryWait = field(default_factory=RetryWait)
     stop_reason: str = ""
 
@@ -184,7 +185,7 @@ class Runner:
                 publish_timeout=self.publish_timeout,
             )
             renewer = asyncio.create_task(self._renew(chat_id, turn))
-            await Turn(
+            turn.run = Turn(
                 ctx,
                 owner=self.channel,
                 adapter=self._adapter(ctx),
@@ -193,7 +194,8 @@ class Runner:
                 metrics=self.metrics,
                 wait=turn.wait,
                 db=self._db,
-            ).run()
+            )
+            await turn.run.run()
         except asyncio.CancelledError:
             await self._after_cancel(chat_id, turn)
             raise
@@ -210,10 +212,22 @@ class Runner:
     async def _after_cancel(self, chat_id: int, turn: _Turn) -> None:
         seq = turn.events.seq if turn.events is not None else 0
         if turn.stop_reason == "user" and turn.events is not None:
-            await turn.events.status(Phase.IDLE, turn.events.state.attempt)
-            await self._db(lifecycle.finish_stopped, chat_id, self.channel, seq=turn.events.seq)
+            await self._keep_stopped(chat_id, turn, turn.events)
         elif turn.stop_reason == "shutdown":
             await self._db(lifecycle.release, chat_id, self.channel, seq=seq)
+
+    async def _keep_stopped(self, chat_id: int, turn: _Turn, events: ChatEvents) -> None:
+        """Stop: keep what the attempt wrote as the answer (marked stopped), then say so."""
+        text = turn.run.partial_text() if turn.run is not None else ""
+        attempt = events.state.attempt
+        # The checkpointed seq includes the event published right after.
+        message_id = await self._db(
+            lifecycle.finish_stopped, chat_id, self.channel, seq=events.seq + 1, text=text
+        )
+        if message_id is not None:
+            await events.done(message_id, attempt, stopped=True)
+        else:
+            await events.status(Phase.IDLE, attempt)
 
     async def _fail_crashed(self, chat_id: int, turn: _Turn, exc: Exception) -> None:
         error = ChatError.from_classified(classify(exc))

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from chatcore.contract import ChatError, ChatRetry, format_utc
@@ -26,6 +27,7 @@ from chatcore.errors import (
 )
 from chatui.components import callout_context
 from chatui.gallery.stories import Story
+from chatui.markdown import StreamRenderer, render_markdown
 from chatui.templatetags.chat_components import render_component
 
 __all__ = ["Rendered", "build_payload", "render_story"]
@@ -121,6 +123,44 @@ def _countdown(fixture: Mapping[str, Any], now: datetime) -> tuple[str, dict[str
     return "countdown", context, context
 
 
+def _message(fixture: Mapping[str, Any]) -> dict[str, Any]:
+    """A message fixture as the live transcript renders it: answers as markdown, and a
+    provisional answer through the same streaming renderer as the chat socket."""
+    context = dict(fixture)
+    content = str(context.get("content", ""))
+    if context.get("provisional"):
+        stream = StreamRenderer()
+        stream.feed(content)
+        context["stream_done"] = mark_safe("".join(stream.done_html))  # sanitised
+        context["stream_tail"] = mark_safe(stream.tail_html)
+    elif context.get("role") == "assistant" and "html" not in context:
+        context["html"] = render_markdown(content)
+    return context
+
+
+def _message_story(fixture: Mapping[str, Any], now: datetime) -> tuple[str, dict[str, Any], Any]:
+    context = _message({key: value for key, value in fixture.items() if key != "also"})
+    return "message", context, dict(fixture)
+
+
+def _transcript_story(fixture: Mapping[str, Any], now: datetime) -> tuple[str, dict[str, Any], Any]:
+    context = {
+        "messages": [_message(message) for message in fixture.get("messages", [])],
+        "provisional": _message(fixture["provisional"]) if fixture.get("provisional") else None,
+    }
+    return "transcript", context, dict(fixture)
+
+
+def _composer(fixture: Mapping[str, Any], now: datetime) -> tuple[str, dict[str, Any], Any]:
+    """The composer, with the live page's turn controls (Stop while a turn runs)."""
+    context = {key: value for key, value in fixture.items() if key not in ("also", "turn_active")}
+    active = bool(fixture.get("turn_active"))
+    context["controls"] = render_to_string(
+        "chats/_turn_controls.html", {"show_stop": active, "active": active}
+    )
+    return "composer", context, dict(fixture)
+
+
 def _plain(name: str) -> Callable[[Mapping[str, Any], datetime], tuple[str, dict[str, Any], Any]]:
     def build(fixture: Mapping[str, Any], now: datetime) -> tuple[str, dict[str, Any], Any]:
         context = {key: value for key, value in fixture.items() if key != "also"}
@@ -133,9 +173,10 @@ _BUILDERS: dict[str, Callable[[Mapping[str, Any], datetime], tuple[str, dict[str
     "chat_status_callout": _callout,
     "kind_pill": _kind_pill,
     "countdown": _countdown,
-    "message": _plain("message"),
-    "transcript": _plain("transcript"),
-    "composer": _plain("composer"),
+    "message": _message_story,
+    "transcript": _transcript_story,
+    "composer": _composer,
+    "notice": _plain("notice"),
 }
 
 

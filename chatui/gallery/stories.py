@@ -39,6 +39,7 @@ GALLERY_COMPONENTS: tuple[str, ...] = (
     "message",
     "transcript",
     "composer",
+    "notice",
 )
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

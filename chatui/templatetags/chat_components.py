@@ -33,6 +33,7 @@ COMPONENT_NAMES = frozenset(
         "countdown",
         "kind_pill",
         "message",
+        "notice",
         "transcript",
     }
 )

@@ -12,9 +12,7 @@
  *    (4401 signed out, 4403 not your chat): the extension does not retry then
  *    (a normal close, 1000/1001/1005, e.g. leaving the page, shows nothing);
  *  - mirrors the socket state in [data-chat][data-socket]
- *    (connecting | open | reconnecting | closed);
- *  - gives every composer send a client_request_id, so a send the extension
- *    queued and repeats after a reconnect is stored once.
+ *    (connecting | open | reconnecting | closed).
  */
 (function () {
   "use strict";
@@ -40,11 +38,6 @@
 
   function chatOf(event) {
     return event.target && event.target.closest ? event.target.closest("[data-chat]") : null;
-  }
-
-  function requestId() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
   }
 
   document.addEventListener("htmx:wsConnecting", (event) => {
@@ -73,10 +66,5 @@
       if (notice && closed) notice.replaceWith(closed.content.firstElementChild.cloneNode(true));
     }
     planned = null;
-  });
-
-  document.addEventListener("htmx:wsConfigSend", (event) => {
-    const form = event.target.closest && event.target.closest("[data-composer]");
-    if (form) event.detail.parameters.client_request_id = requestId();
   });
 })();

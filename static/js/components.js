@@ -15,6 +15,13 @@
  *    gets one sentence per state change (title, kind, message, attempt).
  *  - [data-composer]: Enter sends, Shift+Enter adds a line; disabled until the
  *    websocket is open (htmx:wsOpen / htmx:wsClose, or CalmChat.setComposerReady).
+ *    Its text stays until the server's notice names the send as stored
+ *    (#chat-notice[data-accepted]); a refusal (the server's, or ours: socket
+ *    down, a reply in progress) keeps it and shows why ([data-composer-error]),
+ *    until the text is edited. A draft is kept per chat in localStorage. While
+ *    a turn runs the Send button gives way to Stop; Esc stops.
+ *  - [data-copy] (a code block) and [data-copy-message] (an answer) copy to the
+ *    clipboard; [data-edit] opens the last message's edit form.
  *  - [data-action] buttons dispatch a "calmchat:action" event ({action}); the
  *    button itself sends {"action": …} over the chat's socket (htmx ws-send
  *    with hx-vals, in the template).
@@ -137,12 +144,99 @@
     });
   }
 
+  // The text stays in the box until the server says it stored it (the notice
+  // it sends back names the request id); a refusal keeps it, with the reason.
+  const pending = new WeakMap(); // composer form -> {id, text}
+
+  function chatOf(el) { return el.closest ? el.closest("[data-chat]") : null; }
+
+  function requestId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+  }
+
+  function draftKey(form) {
+    const chat = chatOf(form);
+    return chat ? "calmchat:draft:" + chat.dataset.chat : null;
+  }
+
+  function saveDraft(form) {
+    const key = draftKey(form);
+    const box = form.querySelector("textarea[name=content]");
+    if (!key || !box) return;
+    try {
+      if (box.value) localStorage.setItem(key, box.value);
+      else localStorage.removeItem(key);
+    } catch (e) { /* storage full or disabled: the box still holds the text */ }
+  }
+
+  function restoreDraft(form) {
+    const key = draftKey(form);
+    const box = form.querySelector("textarea[name=content]");
+    if (!key || !box || box.value) return;
+    try { box.value = localStorage.getItem(key) || ""; } catch (e) { /* no storage */ }
+  }
+
+  function turnActive(form) {
+    const controls = form.querySelector("[data-turn-controls]");
+    return Boolean(controls && controls.dataset.turnActive === "true");
+  }
+
+  function showNotice(el, code) {
+    const chat = chatOf(el);
+    const tpl = chat && chat.querySelector(`template[data-notice-template="${code}"]`);
+    const notice = chat && chat.querySelector("#chat-notice");
+    if (tpl && notice) notice.replaceWith(tpl.content.firstElementChild.cloneNode(true));
+  }
+
+  function clearRefusal(el) {
+    const chat = chatOf(el);
+    const notice = chat && chat.querySelector("#chat-notice[data-composer-error]");
+    if (!notice) return;
+    notice.hidden = true;
+    notice.textContent = "";
+    notice.removeAttribute("data-composer-error");
+    notice.removeAttribute("data-notice-code");
+  }
+
+  function noticeArrived(notice) {
+    const chat = chatOf(notice);
+    const form = chat && chat.querySelector("[data-composer]");
+    if (!form) return;
+    const sent = pending.get(form);
+    if (notice.dataset.accepted && sent && notice.dataset.accepted === sent.id) {
+      const box = form.querySelector("textarea[name=content]");
+      // Only what was sent goes: text typed since then stays.
+      if (box && box.value === sent.text) box.value = "";
+      saveDraft(form);
+      pending.delete(form);
+    } else if (notice.hasAttribute("data-composer-error")) {
+      pending.delete(form);
+    }
+  }
+
   document.addEventListener("keydown", (event) => {
-    const box = event.target.closest && event.target.closest("[data-composer] textarea[name=content]");
+    const box = event.target.closest &&
+      event.target.closest("[data-composer] textarea[name=content], [data-edit-form] textarea");
     if (!box || event.key !== "Enter" || event.shiftKey || event.isComposing) return;
     if (event.altKey || event.ctrlKey || event.metaKey) return;
     event.preventDefault();
-    if (box.form.dataset.composerReady === "true" && box.value.trim()) box.form.requestSubmit();
+    if (box.value.trim()) box.form.requestSubmit();
+  });
+
+  // Esc stops a running turn (or closes an open edit of the last message).
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || event.defaultPrevented) return;
+    const edit = event.target.closest && event.target.closest("[data-edit-form]");
+    if (edit) {
+      closeEdit(edit);
+      return;
+    }
+    const stop = document.querySelector("[data-chat] [data-turn-stop]");
+    if (stop) {
+      event.preventDefault();
+      stop.click();
+    }
   });
 
   // Capture phase: runs before htmx's own submit handler on the form.
@@ -150,20 +244,90 @@
     const form = event.target.closest && event.target.closest("[data-composer]");
     if (!form) return;
     const box = form.querySelector("textarea[name=content]");
-    if (form.dataset.composerReady !== "true" || !box || !box.value.trim()) {
+    const refuse = (code) => {
       event.preventDefault();
       event.stopImmediatePropagation();
-    } else if (!form.hasAttribute("ws-send") && !form.getAttribute("action")) {
+      if (code) showNotice(form, code);
+    };
+    if (!box || !box.value.trim()) return refuse("");
+    if (form.dataset.composerReady !== "true") return refuse(chatOf(form) ? "offline" : "");
+    if (turnActive(form)) return refuse("busy");
+    if (!form.hasAttribute("ws-send") && !form.getAttribute("action")) {
       event.preventDefault(); // a composer with nowhere to go (the gallery) stays put
+      return;
     }
+    pending.set(form, { id: null, text: box.value });
   }, true);
+
+  // Every send and edit carries a request id, so one the extension repeats after
+  // a reconnect is stored once; the server's answer names it.
+  document.addEventListener("htmx:wsConfigSend", (event) => {
+    const form = event.target.closest && event.target.closest("[data-composer], [data-edit-form]");
+    if (!form) return;
+    const id = requestId();
+    event.detail.parameters.client_request_id = id;
+    const sent = pending.get(form);
+    if (sent && sent.id === null) sent.id = id;
+  });
+
+  document.addEventListener("input", (event) => {
+    const form = event.target.closest && event.target.closest("[data-composer]");
+    if (!form) return;
+    saveDraft(form);
+    clearRefusal(form);
+  });
 
   document.addEventListener("htmx:wsOpen", (e) => setComposerReady(true, e.target));
   document.addEventListener("htmx:wsClose", (e) => setComposerReady(false, e.target));
-  document.addEventListener("htmx:wsAfterSend", (e) => {
-    const form = e.target.closest && e.target.closest("[data-composer]");
-    const box = form && form.querySelector("textarea[name=content]");
-    if (box) box.value = "";
+
+  // -- messages: copy, edit ---------------------------------------------------
+  function copied(btn) {
+    const label = btn.textContent;
+    btn.textContent = "Copied";
+    setTimeout(() => { btn.textContent = label; }, 1500);
+  }
+
+  function copy(btn, text) {
+    if (!navigator.clipboard) return;
+    navigator.clipboard.writeText(text).then(() => copied(btn), () => {});
+  }
+
+  function openEdit(btn) {
+    const message = btn.closest("[data-message]");
+    const form = message && message.querySelector("[data-edit-form]");
+    if (!form) return;
+    form.hidden = false;
+    btn.setAttribute("aria-expanded", "true");
+    const box = form.querySelector("textarea");
+    if (box) { box.focus(); box.setSelectionRange(box.value.length, box.value.length); }
+  }
+
+  function closeEdit(form) {
+    form.hidden = true;
+    const btn = form.closest("[data-message]").querySelector("[data-edit]");
+    if (btn) { btn.setAttribute("aria-expanded", "false"); btn.focus(); }
+  }
+
+  document.addEventListener("click", (event) => {
+    const target = event.target.closest ? event.target : null;
+    if (!target) return;
+    const code = target.closest("[data-copy]");
+    if (code) {
+      const block = code.closest("[data-code-block]");
+      const text = block && block.querySelector("code");
+      if (text) copy(code, text.textContent);
+      return;
+    }
+    const whole = target.closest("[data-copy-message]");
+    if (whole) {
+      const body = whole.closest("[data-message]").querySelector("[data-message-body]");
+      if (body) copy(whole, body.innerText.trim());
+      return;
+    }
+    const edit = target.closest("[data-edit]");
+    if (edit) return openEdit(edit);
+    const cancel = target.closest("[data-edit-cancel]");
+    if (cancel) closeEdit(cancel.closest("[data-edit-form]"));
   });
 
   // -- actions: htmx sends them (ws-send); this only tells listeners ---------
@@ -198,6 +362,7 @@
   // -- wiring -----------------------------------------------------------------
   function refresh(root) {
     const scope = root || document;
+    each(scope, "#chat-notice", noticeArrived);
     each(scope, "[data-countdown]", tickCountdown);
     each(scope, "[data-callout][data-phase=starting]", watchStart);
     each(scope, "[data-retry-now][data-not-before]", watchFloor);
@@ -205,6 +370,7 @@
   }
 
   function start() {
+    document.querySelectorAll("[data-chat] [data-composer]").forEach(restoreDraft);
     refresh(document);
     new MutationObserver((records) => {
       for (const record of records) record.addedNodes.forEach((node) => {

@@ -96,17 +96,17 @@ def test_demo_flaky_counts_down_from_3_retries_on_time_and_answers_once(
 def test_another_users_chat_is_a_404_and_its_socket_is_refused(
     page, chat_server: ChatServer
 ) -> None:
-    ids = chat_server.chats(("bob", "demo", "demo-echo"))
+    ids = chat_server.chats(("bob", "demo", "echo"))
     login(page, chat_server.base_url)
-    response = page.goto(f"{chat_server.base_url}/chats/{ids['demo-echo']}/")
+    response = page.goto(f"{chat_server.base_url}/chats/{ids['echo']}/")
     assert response.status == 404
     code = page.evaluate(
         """(url) => new Promise((resolve) => {
             const ws = new WebSocket(url);
             ws.onclose = (event) => resolve(event.code);
         })""",
-        f"{chat_server.server.ws_url}/ws/chats/{ids['demo-echo']}/",
+        f"{chat_server.server.ws_url}/ws/chats/{ids['echo']}/",
     )
     assert code == 4403
     page.goto(chat_server.base_url + "/chats/")
-    assert not page.query_selector(f'[data-chat-row="{ids["demo-echo"]}"]')
+    assert not page.query_selector(f'[data-chat-row="{ids["echo"]}"]')

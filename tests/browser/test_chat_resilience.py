@@ -17,6 +17,7 @@ from tests.browser.test_chat_support import (
     login,
     open_chat,
     read_callout,
+    rendered_text,
     send,
     start_chat_server,
     wait_for_answer,
@@ -60,12 +61,12 @@ def test_closing_the_tab_mid_retry_and_reopening_shows_the_same_deadline(
 def test_a_dropped_socket_shows_reconnecting_and_recovers_without_loss(
     page, chat_server: ChatServer
 ) -> None:
-    ids = chat_server.chats(("demo", "demo", "demo-echo"))
+    ids = chat_server.chats(("demo", "demo", "echo"))
     message = " ".join(f"word{n}" for n in range(150))  # echoed at 30 words/s: ~5 s of streaming
     proxy = TcpProxy(chat_server.server.port)
     try:
         login(page, proxy.url)
-        open_chat(page, proxy.url, ids["demo-echo"])
+        open_chat(page, proxy.url, ids["echo"])
         send(page, message)
         page.wait_for_function(
             "() => (document.querySelector('[data-provisional] [data-message-content]') || {}).textContent?.length > 20"
@@ -88,7 +89,9 @@ def test_a_dropped_socket_shows_reconnecting_and_recovers_without_loss(
         page.wait_for_selector('[data-chat][data-socket="open"]', timeout=10_000)
         assert (read_callout(page) or {}).get("phase") != "reconnecting"
         wait_for_answer(page)
-        assert assistant_texts(page) == [message], "nothing lost or doubled across the reconnect"
+        assert assistant_texts(page) == [rendered_text(message)], (
+            "nothing lost or doubled across the reconnect"
+        )
         assert page.get_attribute("[data-composer]", "data-composer-ready") == "true"
     finally:
         proxy.close()
@@ -145,21 +148,28 @@ def test_markup_in_a_provider_detail_renders_as_text_and_runs_nothing(
     assert dialogs == []
 
 
-def test_stop_while_the_answer_streams_keeps_no_partial_answer(
+def test_stop_while_the_answer_streams_keeps_the_partial_answer_marked_stopped(
     page, chat_server: ChatServer
 ) -> None:
-    ids = chat_server.chats(("demo", "demo", "demo-echo"))
+    ids = chat_server.chats(("demo", "demo", "echo"))
+    words = [f"word{n}" for n in range(150)]
     login(page, chat_server.base_url)
-    open_chat(page, chat_server.base_url, ids["demo-echo"])
-    send(page, " ".join(f"word{n}" for n in range(150)))
+    open_chat(page, chat_server.base_url, ids["echo"])
+    send(page, " ".join(words))
+    page.wait_for_function(
+        "() => (document.querySelector('[data-provisional] [data-message-content]') || {}).textContent?.length > 30"
+    )
     page.click("[data-turn-stop]")
     page.wait_for_function("() => !document.querySelector('[data-provisional]')")
     assert not page.query_selector("#chat-callout-slot [data-callout], [data-turn-stop]")
-    assert assistant_texts(page) == []
-    assert (
-        page.request.get(f"{chat_server.base_url}/api/chats/{ids['demo-echo']}/").json()["status"]
-        == "idle"
-    )
+    (kept,) = assistant_texts(page)
+    assert kept.split() and kept.split() == words[: len(kept.split())], "what streamed, once"
+    assert len(kept.split()) < len(words), "cut short"
+    assert page.inner_text("[data-message][data-stopped] [data-stopped-note]") == "Stopped"
+    chat = page.request.get(f"{chat_server.base_url}/api/chats/{ids['echo']}/").json()
+    assert chat["status"] == "idle"
+    assert chat["messages"][-1]["stopped"] is True
     page.reload()
     page.wait_for_selector('[data-chat][data-socket="open"]')
-    assert assistant_texts(page) == [], "the partial answer was never persisted"
+    assert assistant_texts(page) == [kept], "the stopped answer survives a reload"
+    assert page.query_selector("[data-message][data-stopped]")

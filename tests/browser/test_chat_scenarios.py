@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chatcore.fakeprovider import DEMO_TOKENS, token_text
+from chatcore.fakeprovider import DEMO_ANSWER
 from chatui.components import status_page_url
 from chatui.management.commands.demo import DEMO_MODELS
 from tests.browser.test_chat_support import (
@@ -18,6 +18,7 @@ from tests.browser.test_chat_support import (
     login,
     open_chat,
     read_callout,
+    rendered_text,
     send,
     start_chat_server,
     trace,
@@ -33,7 +34,7 @@ def chat_server() -> Iterator[ChatServer]:
     yield from start_chat_server()
 
 
-DEMO_TEXT = token_text(DEMO_TOKENS)
+DEMO_TEXT = rendered_text(DEMO_ANSWER)
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +51,15 @@ def _ms(iso: str) -> float:
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000
 
 
-def test_demo_echo_answers_with_the_message_as_text(page, chat_server: ChatServer, chats) -> None:
+def test_echo_answers_with_the_message_as_text(page, chat_server: ChatServer) -> None:
+    echo = chat_server.chats(("demo", "demo", "echo"))["echo"]
     login(page, chat_server.base_url)
-    open_chat(page, chat_server.base_url, chats["demo-echo"])
+    open_chat(page, chat_server.base_url, echo)
     send(page, "Echo <b>this</b> & <script>window.pwned = 1</script> that")
     wait_for_answer(page)
-    assert assistant_texts(page) == ["Echo <b>this</b> & <script>window.pwned = 1</script> that"]
+    assert assistant_texts(page) == [
+        rendered_text("Echo <b>this</b> & <script>window.pwned = 1</script> that")
+    ]
     assert page.evaluate("window.pwned") is None
     assert not page.query_selector("#transcript script, #transcript b")
 

@@ -17,6 +17,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +156,24 @@ def open_chat(page: Any, base_url: str, chat_id: int) -> None:
 def send(page: Any, text: str) -> None:
     page.fill("[data-composer] textarea[name=content]", text)
     page.press("[data-composer] textarea[name=content]", "Enter")
+
+
+class _TextContent(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def rendered_text(markdown: str) -> str:
+    """The ``textContent`` a persisted answer's body has in the page: its markdown rendered."""
+    from chatui.markdown import render_markdown
+
+    parser = _TextContent()
+    parser.feed(str(render_markdown(markdown)))
+    return "".join(parser.parts)
 
 
 def assistant_texts(page: Any) -> list[str]:

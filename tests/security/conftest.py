@@ -68,7 +68,7 @@ def make_user(username: str, *, staff: bool = False) -> User:
 def make_provider(fake: FakeProviderServer, *, name: str = "fake", kind: str = "fake") -> Provider:
     base = fake.anthropic_base_url if kind == "fake-anthropic" else fake.openai_base_url
     return Provider.objects.create(
-        name=name, kind=kind, base_url=base, models=["demo-echo"], default_model="demo-echo"
+        name=name, kind=kind, base_url=base, models=["echo"], default_model="echo"
     )
 
 
@@ -76,7 +76,7 @@ def build_world(fake: FakeProviderServer) -> World:
     owner, other = make_user("owner"), make_user("other")
     staff = make_user("operator", staff=True)
     provider = make_provider(fake)
-    chat = create_chat(owner=owner, provider=provider, model="demo-echo", title="mine")
+    chat = create_chat(owner=owner, provider=provider, model="echo", title="mine")
     return World(owner=owner, other=other, staff=staff, provider=provider, chat=chat)
 
 

@@ -1,9 +1,11 @@
 """Hostile websocket frames: hypothesis strategies and the rule for what the socket may accept.
 
 A frame the chat socket may act on is, by the protocol (the
-composer's JSON): a JSON object with ``action`` one of ``ACTIONS``, or without
-``action`` and with ``content`` a non-blank string of storable text (and an
-optional string ``client_request_id``). Everything else must be refused.
+composer's JSON): a JSON object with ``action`` one of ``ACTIONS`` (those about
+one message name it: ``message`` a positive id), or without ``action`` (or
+``"send"``) and with ``content`` a non-blank string of storable text (and an
+optional string ``client_request_id`` of at most 200 characters); ``edit``
+carries both. Everything else must be refused.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 
 from hypothesis import strategies as st
 
-from chatcore.chats import MAX_MESSAGE_CHARS
+from chatcore.chats import MAX_CLIENT_ID_CHARS, MAX_MESSAGE_CHARS
 from chatui.frames import ACTIONS, MAX_FRAME_BYTES
 
 __all__ = ["Frame", "acceptable", "hostile_frames", "storable"]
@@ -65,18 +67,31 @@ def acceptable(frame: Frame) -> bool:
         return False
     if not isinstance(data, dict):
         return False
-    if "action" in data:
-        action = data["action"]
-        return isinstance(action, str) and action in ACTIONS
+    action = data.get("action", "send")
+    if not isinstance(action, str) or action not in {*ACTIONS, "send"}:
+        return False
+    if action in ("select_version", "edit") and not _message_id(data.get("message")):
+        return False
+    if action not in ("send", "edit"):
+        return True
     content, request_id = data.get("content"), data.get("client_request_id", "")
+    if request_id is None:
+        request_id = ""
     return (
         isinstance(content, str)
         and isinstance(request_id, str)
         and bool(content.strip())
         and len(content.strip()) <= MAX_MESSAGE_CHARS
+        and len(request_id.strip()) <= MAX_CLIENT_ID_CHARS
         and storable(content)
         and storable(request_id)
     )
+
+
+def _message_id(value: object) -> bool:
+    if isinstance(value, str):
+        return value.isascii() and value.isdigit() and len(value) < 19
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
 
 
 def _cut(document: str, at: int) -> str:

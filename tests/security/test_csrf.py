@@ -36,7 +36,7 @@ POSTS = [
     pytest.param(Post("anonymous", "/accounts/login/", form={"username": "owner"}), id="login"),
     pytest.param(Post("owner", "/accounts/logout/", form={}), id="logout"),
     pytest.param(
-        Post("owner", "/chats/new/", form={"provider": "{provider}", "model": "demo-echo"}),
+        Post("owner", "/chats/new/", form={"provider": "{provider}", "model": "echo"}),
         id="new_chat_form",
     ),
     pytest.param(

@@ -42,7 +42,7 @@ async def test_provider_killed_mid_stream_retries_as_timeout_then_succeeds(
     fake_process, layer
 ) -> None:
     provider = await sync_to_async(make_provider)(fake_process, kind="fake")
-    chat = await sync_to_async(make_chat)(provider, "demo-echo")
+    chat = await sync_to_async(make_chat)(provider, "echo")
     async with (
         Subscriber(layer, chat.pk) as viewer,
         running(layer, policy=RetryPolicy(max_attempts=10)),
@@ -77,7 +77,7 @@ async def test_runner_reconnects_after_its_postgres_backend_is_terminated(
     fake_process, layer
 ) -> None:
     provider = await runner_db(make_provider, fake_process, kind="fake")
-    chat = await runner_db(make_chat, provider, "demo-echo")
+    chat = await runner_db(make_chat, provider, "echo")
     async with Subscriber(layer, chat.pk) as viewer, running(layer, lease_seconds=2.0):
         await runner_db(queue_turn, chat, QUESTION)
         await viewer.until("delta")

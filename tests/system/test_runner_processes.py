@@ -78,7 +78,7 @@ def _wait(predicate, *, within: float, step: float = 0.05) -> bool:  # type: ign
 
 def _provider(fake: FakeProviderServer) -> Provider:
     return Provider.objects.create(
-        name="fake", kind="fake", base_url=fake.openai_base_url, models=["demo-echo"]
+        name="fake", kind="fake", base_url=fake.openai_base_url, models=["echo"]
     )
 
 
@@ -91,7 +91,7 @@ def test_two_runners_racing_for_50_turns_run_each_exactly_once(fake, tmp_path) -
     fake.reset()
     provider = _provider(fake)
     owner = User.objects.create_user("racer")
-    chats = [create_chat(owner=owner, provider=provider, model="demo-echo") for _ in range(50)]
+    chats = [create_chat(owner=owner, provider=provider, model="echo") for _ in range(50)]
     for index, chat in enumerate(chats):
         _queue(chat, f"turn {index}")
     runners = [_start_runner(tmp_path, "a"), _start_runner(tmp_path, "b")]
@@ -119,9 +119,7 @@ def test_two_runners_racing_for_50_turns_run_each_exactly_once(fake, tmp_path) -
 def test_a_killed_runner_s_turn_is_completed_by_another_after_the_lease(fake, tmp_path) -> None:  # type: ignore[no-untyped-def]
     fake.reset()
     provider = _provider(fake)
-    chat = create_chat(
-        owner=User.objects.create_user("victim"), provider=provider, model="demo-echo"
-    )
+    chat = create_chat(owner=User.objects.create_user("victim"), provider=provider, model="echo")
     # demo-echo streams at 30 tokens/s: 150 words take ~5 s, long enough to kill mid-stream.
     question = " ".join(f"word{i}" for i in range(150))
     _queue(chat, question)
@@ -199,7 +197,7 @@ def _server(tmp_path, argv: list[str], port: int) -> subprocess.Popen[bytes]:  #
 )
 def test_a_stopping_server_hands_its_in_process_turns_back(fake, tmp_path, argv) -> None:  # type: ignore[no-untyped-def]
     user = User.objects.create_user("stopper")
-    chat = create_chat(owner=user, provider=_provider(fake), model="demo-echo")
+    chat = create_chat(owner=user, provider=_provider(fake), model="echo")
     _queue(chat, " ".join(f"word{i}" for i in range(600)))  # ~20 s of streaming
     port = free_port()
     server = _server(tmp_path, argv, port)

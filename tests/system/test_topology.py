@@ -8,7 +8,6 @@ from the snapshot, and the turn's final state in the database is correct.
 
 from __future__ import annotations
 
-import html
 import time
 from collections.abc import Iterator
 
@@ -19,12 +18,14 @@ from websockets.sync.client import ClientConnection, connect
 
 from chatcore.chats import create_chat
 from chatcore.models import Chat, ChatMessage, ChatRetryEvent, ChatStatus, MessageRole, Provider
+from chatui.gallery.dom import parse_html, select, text_of
 from tests.fakeserver import FakeProviderProcess
+from tests.streaming import StreamedAnswer
 from tests.system.topology import (
     Processes,
     RedisServer,
     WebClient,
-    delta_text,
+    is_delta,
     login_session,
     wait_until,
 )
@@ -58,10 +59,10 @@ def procs(tmp_path, redis) -> Iterator[Processes]:  # type: ignore[no-untyped-de
 
 def _chat(fake: FakeProviderProcess, username: str) -> tuple[Chat, str]:
     provider = Provider.objects.create(
-        name="fake", kind="fake", base_url=fake.openai_base_url, models=["demo-echo"]
+        name="fake", kind="fake", base_url=fake.openai_base_url, models=["echo"]
     )
     user = User.objects.create_user(username)
-    chat = create_chat(owner=user, provider=provider, model="demo-echo")
+    chat = create_chat(owner=user, provider=provider, model="echo")
     return chat, login_session(user)
 
 
@@ -74,20 +75,24 @@ def _socket(host: str, chat_id: int, session: str) -> ClientConnection:
 
 
 def _read_until_answer(socket: ClientConnection, answer: str, *, within: float) -> list[str]:
-    """Frames until the persisted answer is rendered (the `done` transcript).
-
-    demo-echo answers with the question, so the rendered transcript holds the
-    text twice once the answer is persisted: the user's message and the reply.
-    """
+    """Frames until the persisted answer is rendered (the `done` transcript)."""
     frames: list[str] = []
-    escaped = html.escape(answer)
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         frame = str(socket.recv(timeout=max(0.1, deadline - time.monotonic())))
         frames.append(frame)
-        if delta_text(frame) is None and frame.count(escaped) == 2:
+        if not is_delta(frame) and _answers_shown(frame) == [answer]:
             return frames
     raise AssertionError("the answer never arrived")
+
+
+def _answers_shown(frame: str) -> list[str]:
+    """The persisted answers a transcript frame shows (their visible text)."""
+    root = parse_html(frame)
+    if select(root, "[data-provisional]"):
+        return []
+    bodies = select(root, '#transcript [data-role="assistant"] [data-message-body]')
+    return [text_of(body) for body in bodies]
 
 
 def test_a_turn_sent_through_b_streams_to_a_client_on_a_and_runs_once(fake, procs) -> None:  # type: ignore[no-untyped-def]
@@ -105,8 +110,11 @@ def test_a_turn_sent_through_b_streams_to_a_client_on_a_and_runs_once(fake, proc
         assert status == 202, body
         frames = _read_until_answer(socket, answer, within=40)
 
-    streamed = "".join(text for frame in frames if (text := delta_text(frame)) is not None)
-    assert streamed == answer, "every character once, in order, on the other web process"
+    page = StreamedAnswer()
+    for frame in frames:
+        if is_delta(frame):
+            page.apply(frame)
+    assert page.text == answer, "every character once, in order, on the other web process"
     assert wait_until(lambda: Chat.objects.get(pk=chat.pk).status == ChatStatus.IDLE, within=10)
     answers = [m.text for m in ChatMessage.objects.filter(chat=chat, role=MessageRole.ASSISTANT)]
     assert answers == [answer]
@@ -129,7 +137,7 @@ def test_redis_restart_mid_stream_reconnects_and_reconciles(fake, redis, procs) 
         )
         assert status == 202
         try:
-            while delta_text(str(socket.recv(timeout=20))) is None:
+            while not is_delta(str(socket.recv(timeout=20))):
                 pass  # wait for streaming to start
         except ConnectionClosed:
             raise AssertionError(procs.log("web")[-3000:]) from None
@@ -159,13 +167,13 @@ def test_redis_restart_mid_stream_reconnects_and_reconciles(fake, redis, procs) 
     answers = [m.text for m in ChatMessage.objects.filter(chat=chat, role=MessageRole.ASSISTANT)]
     assert answers == [answer], "the final state in the database is correct"
     # The reconciled page shows the answer exactly once (beside the question).
-    assert frames[-1].count(html.escape(answer)) == 2
+    assert _answers_shown(frames[-1]) == [answer]
     # Events were lost while Redis was away: the page took a snapshot before the end.
-    transcripts = [f for f in frames if delta_text(f) is None and "data-transcript" in f]
+    transcripts = [f for f in frames if not is_delta(f) and "data-transcript" in f]
     assert len(transcripts) >= 2, "a resync from a snapshot, then the final transcript"
     # A page that connects now gets the answer from its first snapshot.
     with _socket(web, chat.pk, session) as again:
-        assert str(again.recv(timeout=20)).count(html.escape(answer)) == 2
+        assert _answers_shown(str(again.recv(timeout=20))) == [answer]
 
 
 def test_runner_killed_mid_stream_client_sees_a_reset_then_the_full_text_once(fake, procs) -> None:  # type: ignore[no-untyped-def]
@@ -182,7 +190,7 @@ def test_runner_killed_mid_stream_client_sees_a_reset_then_the_full_text_once(fa
             f"/api/chats/{chat.pk}/messages/", {"content": answer}
         )
         assert status == 202
-        while delta_text(str(socket.recv(timeout=30))) is None:
+        while not is_delta(str(socket.recv(timeout=30))):
             pass  # the first runner is streaming
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
@@ -191,11 +199,14 @@ def test_runner_killed_mid_stream_client_sees_a_reset_then_the_full_text_once(fa
 
     # The takeover resets the provisional text (a snapshot, then a new attempt);
     # what streams after the last reset is the whole answer, once.
-    resets = [i for i, f in enumerate(frames) if delta_text(f) is None and "data-transcript" in f]
-    after = frames[resets[-2] + 1 :] if len(resets) > 1 else frames
-    streamed = "".join(text for f in after if (text := delta_text(f)) is not None)
+    resets = [i for i, f in enumerate(frames) if not is_delta(f) and "data-transcript" in f]
+    after = frames[resets[-2] :] if len(resets) > 1 else frames
+    page = StreamedAnswer()
+    for frame in after[:-1]:
+        page.apply(frame)
+    streamed = page.text
     assert answer.endswith(streamed) and streamed, "no text doubled after the reset"
-    assert frames[-1].count(html.escape(answer)) == 2, "the answer shown once (beside the question)"
+    assert _answers_shown(frames[-1]) == [answer], "the answer shown once (beside the question)"
     assert wait_until(lambda: Chat.objects.get(pk=chat.pk).status == ChatStatus.IDLE, within=10)
     answers = [m.text for m in ChatMessage.objects.filter(chat=chat, role=MessageRole.ASSISTANT)]
     assert answers == [answer]

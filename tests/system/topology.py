@@ -7,7 +7,6 @@ port (never the shared one: fault tests restart it).
 
 from __future__ import annotations
 
-import html
 import http.cookiejar
 import json
 import os
@@ -27,8 +26,7 @@ from django.contrib.auth.models import User
 from django.contrib.sessions.backends.db import SessionStore
 
 from tests.conftest import ROOT, free_port, wait_for_port
-
-DELTA_PREFIX = '<div hx-swap-oob="beforeend:'
+from tests.streaming import is_stream_frame
 
 
 class RedisServer:
@@ -185,11 +183,9 @@ class WebClient:
             return error.code, json.loads(error.read() or b"{}")
 
 
-def delta_text(frame: str) -> str | None:
-    """The text of a delta fragment, or None for any other frame."""
-    if not frame.startswith(DELTA_PREFIX):
-        return None
-    return html.unescape(frame[frame.index(">") + 1 : frame.rindex("</div>")])
+def is_delta(frame: str) -> bool:
+    """Whether a frame only carries streamed text (see tests/streaming.py)."""
+    return is_stream_frame(frame)
 
 
 def wait_until(predicate: Any, *, within: float, step: float = 0.1) -> bool:

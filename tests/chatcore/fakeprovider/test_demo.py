@@ -10,12 +10,20 @@ import httpx2
 import openai
 import pytest
 
-from chatcore.fakeprovider import DEMO_RATE, DEMO_TOKENS, SCENARIOS, create_app, token_text
+from chatcore.fakeprovider import (
+    DEMO_ANSWER,
+    DEMO_RATE,
+    ECHO_SHOWCASE,
+    SCENARIOS,
+    create_app,
+    split_tokens,
+)
 from tests.chatcore.fakeprovider import sdk
 from tests.chatcore.fakeprovider.sdk import APIS, Result, create, stream
 from tests.fakeserver import FakeProviderServer
 
-PARAGRAPH = token_text(DEMO_TOKENS)
+PARAGRAPH = DEMO_ANSWER
+TOKENS = len(split_tokens(DEMO_ANSWER))
 
 
 class Recorder:
@@ -56,15 +64,17 @@ def status_error(api: str) -> type[Exception]:
     return anthropic.APIStatusError if api == "anthropic" else openai.APIStatusError
 
 
-def test_demo_answer_reads_like_a_friendly_paragraph():
+def test_demo_answer_shows_markdown_and_a_code_block():
     assert PARAGRAPH.startswith("Hello!")
-    assert PARAGRAPH.endswith(".")
-    assert 40 <= DEMO_TOKENS <= 120
+    assert "```python\n" in PARAGRAPH and "| model |" in PARAGRAPH and "\n1. " in PARAGRAPH
+    assert "```python\n" in ECHO_SHOWCASE
+    assert 80 <= TOKENS <= 250, "a demo answer streams in a few seconds"
     assert 25 <= DEMO_RATE <= 40
 
 
 def test_every_demo_scenario_of_the_spec_exists():
     assert set(SCENARIOS) == {
+        "echo",
         "demo-echo",
         "demo-flaky",
         "demo-overloaded",
@@ -90,7 +100,7 @@ async def test_demo_flaky_is_429_with_retry_after_3_then_the_paragraph_paced(
     assert caught.value.response.headers["retry-after"] == "3"
     assert result.text == PARAGRAPH
     # Paced on an absolute schedule: the last token is due (N-1)/rate after the first.
-    assert max(recorder.sleeps) == pytest.approx((DEMO_TOKENS - 1) / DEMO_RATE, abs=0.5)
+    assert max(recorder.sleeps) == pytest.approx((TOKENS - 1) / DEMO_RATE, abs=0.5)
 
 
 @pytest.mark.parametrize("api", APIS)
@@ -111,7 +121,7 @@ async def test_demo_truncated_cuts_after_20_tokens_once(api, clients):
     first = await stream(api, *clients, model="demo-truncated")
     second = await stream(api, *clients, model="demo-truncated")
 
-    assert (first.text, first.finish) == (token_text(20), None)
+    assert (first.text, first.finish) == ("".join(split_tokens(PARAGRAPH)[:20]), None)
     assert second.text == PARAGRAPH and second.finish is not None
 
 
@@ -163,10 +173,19 @@ async def test_demo_down_resets_the_connection_every_time(api, clients):
 
 
 @pytest.mark.parametrize("api", APIS)
-async def test_demo_echo_streams_the_users_words_back(api, clients):
+async def test_echo_streams_the_users_words_back(api, clients):
     said = [{"role": "user", "content": "Is anybody out there?"}]
 
-    result = await stream(api, *clients, model="demo-echo", messages=said)
+    result = await stream(api, *clients, model="echo", messages=said)
 
     assert result.text == "Is anybody out there?"
     assert result.deltas == 4
+
+
+@pytest.mark.parametrize("api", APIS)
+async def test_demo_echo_adds_some_markdown_after_the_users_words(api, clients):
+    said = [{"role": "user", "content": "Show me a Python function"}]
+
+    result = await stream(api, *clients, model="demo-echo", messages=said)
+
+    assert result.text == "Show me a Python function" + ECHO_SHOWCASE

@@ -70,9 +70,7 @@ async def test_demo_echo_selected_by_model_echoes_the_last_user_message(
         {"role": "assistant", "content": "first answer"},
         {"role": "user", "content": "the second, latest question"},
     ]
-    result = await create(
-        api, openai_client, anthropic_client, model="demo-echo", messages=messages
-    )
+    result = await create(api, openai_client, anthropic_client, model="echo", messages=messages)
 
     assert result.text == "the second, latest question"
 

@@ -1,4 +1,4 @@
-"""Migration 0003: retry events name their chat's provider, old rows included, and back.
+"""Migration 0004: retry events name their chat's provider, old rows included, and back.
 
 Driven by Django's real MigrationExecutor on the test database (SQLite, or
 PostgreSQL with DATABASE_URL). Each test leaves the schema fully migrated.
@@ -15,8 +15,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-BEFORE = ("chatcore", "0002_chat_last_error_json")
-AFTER = ("chatcore", "0003_retry_event_provider_name")
+BEFORE = ("chatcore", "0003_message_versions")
+AFTER = ("chatcore", "0004_retry_event_provider_name")
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -34,7 +34,7 @@ def layer() -> InMemoryChannelLayer:
 def make_provider(fake: FakeProviderServer, *, kind: str = "fake", name: str = "fake") -> Provider:
     base = fake.anthropic_base_url if kind == "fake-anthropic" else fake.openai_base_url
     return Provider.objects.create(
-        name=name, kind=kind, base_url=base, models=["demo-echo"], default_model="demo-echo"
+        name=name, kind=kind, base_url=base, models=["echo"], default_model="echo"
     )
 
 

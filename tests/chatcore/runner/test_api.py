@@ -20,8 +20,8 @@ def provider() -> Provider:
         name="demo",
         kind="fake",
         base_url="http://127.0.0.1:9/fake/openai/v1",
-        models=["demo-echo", "demo-flaky"],
-        default_model="demo-echo",
+        models=["echo", "demo-flaky"],
+        default_model="echo",
     )
 
 
@@ -45,7 +45,7 @@ def test_create_list_and_read_a_chat(client: Client, alice: User, provider: Prov
     chat_id = created.json()["id"]
     assert created.json()["model"] == "demo-flaky"
     by_id = _post(client, "/api/chats/", {"provider": provider.pk})
-    assert by_id.status_code == 201 and by_id.json()["model"] == "demo-echo"
+    assert by_id.status_code == 201 and by_id.json()["model"] == "echo"
     assert {c["id"] for c in client.get("/api/chats/").json()["chats"]} == {
         chat_id,
         by_id.json()["id"],
@@ -59,7 +59,7 @@ def test_create_list_and_read_a_chat(client: Client, alice: User, provider: Prov
     [
         pytest.param(b"{not json", 400, id="malformed_json"),
         pytest.param([1, 2], 400, id="not_an_object"),
-        pytest.param({"model": "demo-echo"}, 400, id="missing_provider"),
+        pytest.param({"model": "echo"}, 400, id="missing_provider"),
         pytest.param({"provider": "nope"}, 400, id="unknown_provider"),
         pytest.param({"provider": "demo", "model": "gpt-unknown"}, 400, id="unknown_model"),
         pytest.param({"provider": "demo", "model": 5}, 400, id="model_wrong_type"),
@@ -78,7 +78,7 @@ def test_bad_create_requests_get_clear_400s(
 def test_sends_are_idempotent_by_request_id(
     client: Client, alice: User, provider: Provider
 ) -> None:
-    chat = make_chat(provider, "demo-echo", username="alice")
+    chat = make_chat(provider, "echo", username="alice")
     url = f"/api/chats/{chat.pk}/messages/"
     first = _post(client, url, {"content": "Hello"}, **{"Idempotency-Key": "req-1"})
     assert first.status_code == 202 and first.json()["duplicate"] is False
@@ -104,7 +104,7 @@ def test_sends_are_idempotent_by_request_id(
 def test_bad_sends_get_400_and_queue_nothing(
     client: Client, alice: User, provider: Provider, body: dict
 ) -> None:
-    chat = make_chat(provider, "demo-echo", username="alice")
+    chat = make_chat(provider, "echo", username="alice")
     response = _post(client, f"/api/chats/{chat.pk}/messages/", body)
     assert response.status_code == 400 and response.json()["error"]
     assert ChatMessage.objects.count() == 0
@@ -112,7 +112,7 @@ def test_bad_sends_get_400_and_queue_nothing(
 
 
 def test_huge_body_is_refused(client: Client, alice: User, provider: Provider) -> None:
-    chat = make_chat(provider, "demo-echo", username="alice")
+    chat = make_chat(provider, "echo", username="alice")
     response = _post(client, f"/api/chats/{chat.pk}/messages/", b"{" + b" " * (300 * 1024) + b"}")
     assert response.status_code == 413
     assert ChatMessage.objects.count() == 0
@@ -122,7 +122,7 @@ def test_own_usage_limit_is_409_with_a_chat_error_and_queues_nothing(
     client: Client, alice: User, provider: Provider, settings
 ) -> None:  # type: ignore[no-untyped-def]
     settings.CHAT_TURNS_PER_DAY = 1
-    chat = make_chat(provider, "demo-echo", username="alice")
+    chat = make_chat(provider, "echo", username="alice")
     url = f"/api/chats/{chat.pk}/messages/"
     assert _post(client, url, {"content": "one"}).status_code == 202
     Chat.objects.filter(pk=chat.pk).update(status=ChatStatus.IDLE)
@@ -137,7 +137,7 @@ def test_own_usage_limit_is_409_with_a_chat_error_and_queues_nothing(
 
 
 def test_other_users_chats_are_404_and_anonymous_is_401(client: Client, provider: Provider) -> None:
-    chat = make_chat(provider, "demo-echo", username="bob")
+    chat = make_chat(provider, "echo", username="bob")
     assert client.get("/api/chats/").status_code == 401
     assert client.get(f"/api/chats/{chat.pk}/").status_code == 401
     client.force_login(User.objects.create_user("mallory"))

@@ -107,7 +107,7 @@ async def _assert_stopped_cleanly(chat: Chat) -> None:
 
 async def test_stop_before_any_runner_claims_dequeues_the_turn(fresh_fake, layer) -> None:
     provider = await db(make_provider)(fresh_fake)
-    chat = await db(make_chat)(provider, "demo-echo")
+    chat = await db(make_chat)(provider, "echo")
     await db(ChatMessage.objects.create)(chat=chat, role=MessageRole.USER, content=text_parts("hi"))
     await db(Chat.objects.filter(pk=chat.pk).update)(status=ChatStatus.PENDING)
     assert await db(request_stop)(chat) == ""

@@ -30,6 +30,7 @@ from chatcore.models import Chat, ChatMessage, MessageRole, Provider
 from chatui.gallery.dom import Node, parse_html, select
 from tests.chatcore.runner.conftest import running  # noqa: F401 - one runner helper for both suites
 from tests.fakeserver import FakeProviderServer
+from tests.streaming import StreamedAnswer, is_stream_frame
 
 ORIGIN = (b"origin", b"http://localhost")
 
@@ -87,7 +88,7 @@ def session_cookie(user: User) -> bytes:
     return f"sessionid={client.cookies['sessionid'].value}".encode()
 
 
-def make_chat(fake: FakeProviderServer, owner: User, model: str = "demo-echo") -> Chat:
+def make_chat(fake: FakeProviderServer, owner: User, model: str = "echo") -> Chat:
     provider, _ = Provider.objects.get_or_create(
         name="fake",
         defaults={"kind": "fake", "base_url": fake.openai_base_url, "models": [model]},
@@ -139,13 +140,12 @@ def assistant_texts(chat_id: int) -> list[str]:
 
 
 def delta_text(raw_frames: list[str]) -> str:
-    """The text of every delta fragment among ``raw_frames``, in order."""
-    out = []
+    """The answer the streamed frames among ``raw_frames`` built, as its visible text."""
+    answer = StreamedAnswer()
     for raw in raw_frames:
-        for node in parse_html(raw).elements():
-            if node.attrs.get("hx-swap-oob", "").startswith("beforeend:"):
-                out.append(raw_text(node))
-    return "".join(out)
+        if is_stream_frame(raw):
+            answer.apply(raw)
+    return answer.text
 
 
 def raw_text(node: Node) -> str:

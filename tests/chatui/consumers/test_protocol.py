@@ -16,11 +16,11 @@ from tests.chatui.consumers.conftest import (
     delta_text,
     make_chat,
     make_user,
-    raw_text,
     running,
     session_cookie,
     socket,
 )
+from tests.streaming import StreamedAnswer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,7 +43,9 @@ async def test_stale_and_repeated_events_are_dropped(fake, layer) -> None:
         first = await frames.next()
         second = await frames.next()
         await frames.communicator.receive_nothing(timeout=0.3)
-    assert [text_of(first), text_of(second)] == ["Hel", "lo"]
+    # Two frames (seq 3 and 4); the stale and repeated ones changed nothing.
+    assert [text_of(first), text_of(second)] == ["Hel", "Hello"]
+    assert delta_text(frames.received) == "Hello"
 
 
 def _resyncs(reason: str) -> float:
@@ -93,15 +95,19 @@ async def test_reopening_mid_retry_shows_the_same_deadline_and_the_streamed_text
         async with socket(chat.pk, cookie) as frames:
             snapshot = await frames.next()
             (provisional,) = select(snapshot, "[data-provisional] [data-message-content]")
-            so_far = raw_text(provisional)
-            assert so_far, "the provisional text streamed so far is in the snapshot"
+            assert text_of(provisional), "the provisional text streamed so far is in the snapshot"
+            page = StreamedAnswer()
+            page.apply(frames.received[0])
             while True:
                 frame = await frames.next(within=30)
+                raw = frames.received[-1]
                 if select(frame, "#transcript") and not select(frame, "[data-provisional]"):
                     break
+                page.apply(raw)
     (answer,) = await db(assistant_texts)(chat.pk)
-    streamed = so_far + delta_text(frames.received)
-    assert streamed == answer, "snapshot text + later deltas = the answer, nothing lost or doubled"
+    assert page.text == " ".join(answer.split()), (
+        "snapshot text + later deltas = the answer, nothing lost or doubled"
+    )
 
 
 def _finish_behind_the_sockets_back(chat_id: int) -> None:

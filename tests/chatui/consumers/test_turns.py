@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from chatcore.models import Chat, ChatStatus
+from chatcore.models import Chat, ChatMessage, ChatStatus, MessageRole
 from chatcore.retry import RetryPolicy
 from chatui.gallery.dom import Node, select, text_of
 from tests.chatui.consumers.conftest import (
@@ -46,8 +46,16 @@ async def _until_done(frames: Frames) -> Node:
             return frame
 
 
+async def _until_streaming(frames: Frames) -> Node:
+    """The frame that clears the starting callout: the answer is streaming."""
+    while True:
+        frame = await frames.until("#chat-callout-slot")
+        if _callout(frame) is None:
+            return frame
+
+
 async def test_a_sent_message_streams_and_lands_exactly_once(fake, layer) -> None:
-    chat, cookie = await _owner_chat(fake, "demo-echo")
+    chat, cookie = await _owner_chat(fake, "echo")
     async with running(layer), socket(chat.pk, cookie) as frames:
         await frames.next()
         await frames.send(
@@ -57,8 +65,9 @@ async def test_a_sent_message_streams_and_lands_exactly_once(fake, layer) -> Non
         (user,) = select(queued, '#transcript [data-role="user"]')
         assert text_of(select(user, "[data-message-content]")[0]) == "Echo <this> & that"
         assert _callout(queued).attrs["data-phase"] == "starting"
-        streaming = await frames.until("[data-turn-stop]")
+        streaming = await _until_streaming(frames)
         assert _callout(streaming) is None, "streaming shows no callout, only Stop"
+        assert select(streaming, "[data-turn-stop]")
         final = await _until_done(frames)
 
     assert _callout(final) is None
@@ -82,7 +91,8 @@ async def test_a_retry_shows_its_countdown_and_drops_the_failed_attempts_text(fa
         await frames.next()
         await frames.send({"content": "hi", "client_request_id": "r1"})
         first = await frames.until('[data-phase="retrying"]')
-        assert not select(first, "[data-provisional] [data-message-content] *")
+        assert not select(first, "[data-provisional] [data-stream-done] *")
+        assert not select(first, "[data-provisional] [data-stream-tail] *")
         (slot,) = select(first, "#provisional-slot")
         assert text_of(slot).strip() in ("", "Assistant · writing"), "the attempt's text is gone"
         second = await frames.until('[data-phase="retrying"][data-kind="rate_limit"]')
@@ -164,23 +174,50 @@ async def test_try_again_requeues_a_retryable_failure(fake, layer) -> None:
     assert len(await db(assistant_texts)(chat.pk)) == 1
 
 
-async def test_stop_ends_the_turn_and_keeps_no_partial_answer(fake, layer) -> None:
+async def test_stop_keeps_what_the_attempt_wrote_as_a_stopped_answer(fake, layer) -> None:
     chat, cookie = await _owner_chat(fake, "scripted")
     script = [{"kind": "ok", "tokens": 400, "rate": 20}]
     async with running(layer, scenario=script), socket(chat.pk, cookie) as frames:
         await frames.next()
         await frames.send({"content": "hi"})
-        await frames.until("[data-turn-stop]")
-        await asyncio.sleep(0.3)  # some text streams first
+        await _until_streaming(frames)
+        await asyncio.sleep(0.5)  # some text streams first
         await frames.send({"action": "stop", "HEADERS": HEADERS})
         while True:
             frame = await frames.until("#transcript")
             if not select(frame, "[data-provisional]"):
                 break
     assert _callout(frame) is None and not select(frame, "[data-turn-stop]")
-    assert await db(assistant_texts)(chat.pk) == []
+    (kept,) = await db(assistant_texts)(chat.pk)
+    shown = delta_text(frames.received)
+    assert kept and kept.startswith(shown.split()[0]), "the streamed text is the kept answer"
+    (answer,) = select(frame, '#transcript [data-role="assistant"]')
+    assert "data-stopped" in answer.attrs
+    assert text_of(select(answer, "[data-stopped-note]")[0]) == "Stopped"
+    assert " ".join(text_of(select(answer, "[data-message-content]")[0]).split()) == " ".join(
+        kept.split()
+    )
     stored = await db(Chat.objects.get)(pk=chat.pk)
     assert stored.status == ChatStatus.IDLE
+    message = await db(ChatMessage.objects.get)(chat=chat, role=MessageRole.ASSISTANT)
+    assert message.stopped is True
+
+
+async def test_stop_during_a_retry_wait_keeps_no_empty_answer(fake, layer) -> None:
+    chat, cookie = await _owner_chat(fake, "scripted")
+    script = [{"kind": "rate_limit", "retry_after": 30}, {"kind": "ok"}]
+    async with running(layer, scenario=script), socket(chat.pk, cookie) as frames:
+        await frames.next()
+        await frames.send({"content": "hi"})
+        await frames.until('[data-phase="retrying"]')
+        await frames.send({"action": "stop", "HEADERS": HEADERS})
+        while True:
+            frame = await frames.until("#transcript")
+            if not select(frame, "[data-provisional]"):
+                break
+    assert _callout(frame) is None
+    assert await db(assistant_texts)(chat.pk) == []
+    assert (await db(Chat.objects.get)(pk=chat.pk)).status == ChatStatus.IDLE
 
 
 async def test_retry_now_skips_our_own_backoff(fake, layer) -> None:

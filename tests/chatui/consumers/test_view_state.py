@@ -99,7 +99,7 @@ def test_a_snapshot_becomes_the_page_state(snapshot, phase, callout, text) -> No
             {"phase": "starting"},
             ALL_PARTS,
             "starting",
-            False,
+            True,
             id="starting_rerenders_all",
         ),
         pytest.param(
@@ -111,7 +111,7 @@ def test_a_snapshot_becomes_the_page_state(snapshot, phase, callout, text) -> No
             id="streaming_clears_callout_shows_stop",
         ),
         pytest.param(
-            "retry", RETRY, ALL_PARTS, "retrying", False, id="retry_drops_text_shows_countdown"
+            "retry", RETRY, ALL_PARTS, "retrying", True, id="retry_drops_text_shows_countdown"
         ),
         pytest.param("error", ERROR, ALL_PARTS, "failed", False, id="error_shows_failed"),
         pytest.param(

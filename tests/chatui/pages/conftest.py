@@ -30,5 +30,5 @@ def alice_client(alice: User) -> Client:
 @pytest.fixture
 def demo_provider(db: None) -> Provider:
     return make_provider(
-        name="demo", kind="fake", models=["demo-echo", "demo-flaky"], default_model="demo-echo"
+        name="demo", kind="fake", models=["echo", "demo-flaky"], default_model="echo"
     )

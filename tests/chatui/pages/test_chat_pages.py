@@ -65,7 +65,7 @@ def test_new_chat_offers_enabled_providers_and_the_selected_providers_models(
     providers = [text_of(o) for o in select(page, "[data-provider-picker] option")]
     assert providers == ["demo", "other"]
     assert [o.attrs["value"] for o in select(page, "#model-field option")] == [
-        "demo-echo",
+        "echo",
         "demo-flaky",
     ]
     partial = _page(alice_client, f"/chats/new/?provider={other.pk}", **HTMX)
@@ -94,13 +94,13 @@ def test_creating_a_chat_remembers_provider_model_and_key(
     [
         pytest.param({"model": "demo-flaky"}, "provider", id="provider_required"),
         pytest.param({"model": "m-1", "provider": "DEMO"}, "model", id="model_of_another_provider"),
-        pytest.param({"model": "demo-echo", "provider": "OFF"}, "provider", id="disabled_provider"),
+        pytest.param({"model": "echo", "provider": "OFF"}, "provider", id="disabled_provider"),
     ],
 )
 def test_an_invalid_new_chat_is_not_created(
     alice_client: Client, demo_provider: Provider, data: dict[str, str], field: str
 ) -> None:
-    off = make_provider(name="off", kind="fake", models=["demo-echo"], enabled=False)
+    off = make_provider(name="off", kind="fake", models=["echo"], enabled=False)
     make_provider(name="other", kind="fake", models=["m-1"])
     ids = {"DEMO": str(demo_provider.pk), "OFF": str(off.pk)}
     data = {key: ids.get(value, value) for key, value in data.items()}

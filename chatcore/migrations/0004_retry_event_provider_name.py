@@ -29,7 +29,7 @@ def cut_to_old_length(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("chatcore", "0002_chat_last_error_json"),
+        ("chatcore", "0003_message_versions"),
     ]
 
     operations = [

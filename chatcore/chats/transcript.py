@@ -1,0 +1,56 @@
+"""A chat's transcript as the page and the API show it: the current version of each
+message, with the versions of the last question and the last answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+from chatcore.models import ChatMessage, MessageRole
+
+__all__ = ["transcript"]
+
+
+def transcript(chat_id: int) -> list[dict[str, Any]]:
+    """The shown messages in order; the last user message and the last answer carry
+    ``versions`` (``{"index", "count", "ids"}``, 1-based) when they have more than one."""
+    shown = list(ChatMessage.objects.shown().filter(chat_id=chat_id))
+    rows = [_row(message) for message in shown]
+    last_user = next((m for m in reversed(shown) if m.role == MessageRole.USER), None)
+    if last_user is not None:
+        root = last_user.version_of_id or last_user.pk
+        ids = list(
+            ChatMessage.objects.filter(Q(pk=root) | Q(version_of_id=root))
+            .order_by("created_at", "id")
+            .values_list("id", flat=True)
+        )
+        _mark(rows, last_user.pk, ids, edit=True)
+    if shown and shown[-1].role == MessageRole.ASSISTANT:
+        answer = shown[-1]
+        ids = [answer.pk]
+        if answer.reply_to_id is not None:
+            ids = list(
+                ChatMessage.objects.filter(reply_to_id=answer.reply_to_id)
+                .order_by("created_at", "id")
+                .values_list("id", flat=True)
+            )
+        _mark(rows, answer.pk, ids, regenerate=True)
+    return rows
+
+
+def _row(message: ChatMessage) -> dict[str, Any]:
+    return {
+        "id": message.pk,
+        "role": message.role,
+        "text": message.text,
+        "created_at": message.created_at.isoformat(),
+        "stopped": message.stopped,
+    }
+
+
+def _mark(rows: list[dict[str, Any]], message_id: int, ids: list[int], **last: bool) -> None:
+    row = next(row for row in rows if row["id"] == message_id)
+    row.update(last)
+    if len(ids) > 1 and message_id in ids:
+        row["versions"] = {"index": ids.index(message_id) + 1, "count": len(ids), "ids": ids}
