@@ -118,10 +118,12 @@ def _read_envelope(data: dict[Any, Any], facts: BodyFacts) -> None:
     if not error:
         error = _inner_error(data)
     if isinstance(error, dict):
-        # {"error": {"error": "..."}}: an Ollama-style string error wrapped once more.
-        facts.message = (
-            _text(error.get("message")) or _text(error.get("Message")) or _text(error.get("error"))
-        )
+        message = error.get("message")
+        if type(message) is str and message.strip():
+            facts.message = message.strip()
+        else:
+            # {"error": {"error": "..."}}: an Ollama-style string error wrapped once more.
+            facts.message = _text(error.get("Message")) or _text(error.get("error"))
         _collect(error, facts)
     elif isinstance(error, str) and error.strip():
         # Ollama and some proxies: {"error": "model \"x\" not found, try pulling it first"}

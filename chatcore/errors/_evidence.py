@@ -55,11 +55,9 @@ def gather(error: BaseException | str, chain: list[BaseException] | None = None)
     if isinstance(error, BaseException):
         for exc in chain_of(error) if chain is None else chain:
             try:
-                message = str(exc).strip()
+                message = str(exc).strip()[:_MAX_TEXT]
             except Exception:  # a custom __str__ that misbehaves says nothing
                 message = ""
-            if len(message) > _MAX_TEXT:
-                message = message[:_MAX_TEXT]
             found.messages.append(message)
             found.codes.append(type(exc).__name__)
             transport = transport_of(exc)
@@ -87,7 +85,8 @@ def gather(error: BaseException | str, chain: list[BaseException] | None = None)
     _add_once(scanned, found.body.message)
     # Codes whose words say no more than the code itself are read by code_signals alone.
     codes = [code for code in found.body.codes if not redundant_code(code)]
-    lowered = "\n".join([*scanned, *codes, *found.body.extra]).lower()
+    # Led by a newline: the phrase scan needs a non-letter before the first word.
+    lowered = "\n" + "\n".join([*scanned, *codes, *found.body.extra]).lower()
     found.text = lowered
     if not found.rule_status:
         found.rule_status = status_from_text(lowered)

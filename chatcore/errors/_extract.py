@@ -51,6 +51,28 @@ def walk(error: BaseException) -> Iterator[BaseException]:
 
 def chain_of(error: BaseException) -> list[BaseException]:
     """`walk` as a list (built in one loop: this runs for every classification)."""
+    # The usual chain is a single line (each exception has one successor: its cause,
+    # or the context it was raised in): followed without the stack and the set.
+    chain = [error]
+    exc = error
+    while len(chain) < MAX_CHAIN:
+        cause, context = exc.__cause__, exc.__context__
+        if isinstance(exc, BaseExceptionGroup) or (
+            cause is not None and context is not None and cause is not context
+        ):
+            return _branching_chain(error)
+        following = context if cause is None else cause
+        if following is None:
+            return chain
+        for seen in chain:
+            if seen is following:
+                return chain
+        chain.append(following)
+        exc = following
+    return chain
+
+
+def _branching_chain(error: BaseException) -> list[BaseException]:
     chain: list[BaseException] = []
     seen: set[int] = set()
     stack: list[BaseException] = [error]

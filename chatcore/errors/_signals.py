@@ -132,7 +132,8 @@ def scan(text: str, *, providers: bool = False) -> set[str]:
     index, candidates = (
         (_PROVIDER_INDEX, _PROVIDER_CANDIDATES) if providers else (_INDEX, _CANDIDATES)
     )
-    text = "\n" + text  # a non-letter before the first word
+    if not text.startswith("\n"):
+        text = "\n" + text  # a non-letter before the first word
     for word in candidates.finditer(text):
         start = word.start(1)
         for row in index[word.group(1)]:
