@@ -280,7 +280,10 @@ def _accepted(chat: Chat, result: SendResult) -> HttpResponse:
 
 
 def _request_id(request: HttpRequest, data: dict[str, Any]) -> str | JsonResponse:
-    request_id = request.headers.get("Idempotency-Key") or data.get("client_request_id") or ""
+    # Only a missing (or null) id is "none": an empty object or list is a malformed one.
+    request_id = request.headers.get("Idempotency-Key") or data.get("client_request_id")
+    if request_id is None:
+        request_id = ""
     if not isinstance(request_id, str):
         return _error(400, "client_request_id must be a string")
     return request_id
