@@ -232,7 +232,7 @@ def _retrying(retry: ChatRetry, now: datetime | None) -> dict[str, Any]:
     context.update(
         message=retry.error,
         attempt=retry.attempt,
-        status_code=retry.status_code,
+        status_code=_chip(retry.status_code),
         deadline=format_utc(retry.retrying_at) if retry.retrying_at else "",
         countdown_verb="Retrying",
         not_before=not_before,
@@ -247,7 +247,7 @@ def _failed(error: ChatError, usage_url: str) -> dict[str, Any]:
     context = _base(CalloutState.FAILED, error.kind)
     context.update(
         message=error.message,
-        status_code=error.status_code,
+        status_code=_chip(error.status_code),
         detail=error.detail,
         detail_mono=error.kind == ErrorKind.GENERIC,
         status_url=status_page_url(error.provider) if error.kind == ErrorKind.OVERLOADED else "",
@@ -264,6 +264,12 @@ def _finish(context: dict[str, Any], dom_id: str) -> dict[str, Any]:
     context["delayed_after"] = DELAYED_START_SECONDS
     context["announce"] = _announcement(context)
     return context
+
+
+def _chip(status_code: int) -> int:
+    """The status the callout's chip shows: an error status only. A provider that put its
+    error inside an HTTP 200 says nothing with "HTTP 200" (the admin keeps the 200)."""
+    return status_code if status_code >= 400 else 0
 
 
 def _count(value: object) -> int:

@@ -373,3 +373,18 @@ def test_announcement_never_contains_the_countdown() -> None:
     context = callout_context("retrying", _retry_payload(delay=42), now=NOW)
     assert "42" not in context["announce"]
     assert "Retrying in" not in context["announce"]
+
+
+@pytest.mark.parametrize(
+    ("status", "chip"),
+    [
+        pytest.param(503, 503, id="error_status_is_shown"),
+        pytest.param(200, 0, id="an_error_inside_a_200_shows_no_http_200_chip"),
+        pytest.param(0, 0, id="no_status"),
+    ],
+)
+def test_the_status_chip_shows_error_statuses_only(status: int, chip: int) -> None:
+    error = ChatError(message="m", kind="content_filter", status_code=status)
+    assert callout_context("failed", error, now=NOW)["status_code"] == chip
+    retry = ChatRetry.from_json({"attempt": 1, "kind": "generic", "status_code": status})
+    assert callout_context("retrying", retry, now=NOW)["status_code"] == chip
