@@ -28,7 +28,6 @@ from typing import Any, ParamSpec, TypeVar
 
 from channels.db import aclose_old_connections, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 from prometheus_client import Counter
 
 from chatcore.chats import ChatService, SendOutcome, chat_group
@@ -60,6 +59,16 @@ PAGE_RESYNCS = Counter(
 WATCH_INTERVAL = 5.0
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+
+# Refused sends answered with a notice named after the outcome (chats/_notice.html).
+_NOTICES = frozenset(
+    {
+        SendOutcome.BUSY,
+        SendOutcome.CONFLICT,
+        SendOutcome.ACTIVE_LIMIT,
+        SendOutcome.RATE_LIMIT,
+    }
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -230,15 +239,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _send(self, frame: ClientFrame) -> None:
         assert self.view is not None
-        result = await self.chats.send(
-            self.chat_id, frame.message, turns_per_day=settings.CHAT_TURNS_PER_DAY
-        )
-        if result.outcome is SendOutcome.ACCEPTED:
+        result = await self.chats.send(self.chat_id, frame.message)
+        outcome, error = result.outcome, result.error
+        if outcome is SendOutcome.ACCEPTED:
             await self._show(self.view.turn_queued(), notice="")
-        elif result.outcome is SendOutcome.USAGE_LIMIT and result.error is not None:
-            await self._show(self.view.refused(result.error), notice="")
-        elif result.outcome is SendOutcome.BUSY:
-            await self.send(text_data=live.render_notice("busy"))
+        elif outcome is SendOutcome.USAGE_LIMIT and error is not None:
+            # The daily limit lasts until tomorrow: the failed callout, with "View usage".
+            await self._show(self.view.refused(error), notice="")
+        elif outcome in _NOTICES:
+            # Passing refusals (the composer keeps its text): a notice, the limit's own words.
+            message = error.message if error is not None else ""
+            await self.send(text_data=live.render_notice(outcome.value, message=message))
 
     async def _stop(self) -> None:
         assert self.view is not None
@@ -255,5 +266,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=live.render_notice("too_early", seconds=seconds))
         elif result.action == "requeued":
             await self._show(self.view.turn_queued(), notice="")
+        elif result.action == "refused" and result.error is not None:
+            notice = live.render_notice(
+                SendOutcome.ACTIVE_LIMIT.value, message=result.error.message
+            )
+            await self.send(text_data=notice)
         elif result.action == "nothing":
             await self.send(text_data=live.render_notice("nothing"))

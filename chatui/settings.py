@@ -219,8 +219,12 @@ CHAT_STARTUP_TIMEOUT = float(os.environ.get("CHAT_STARTUP_TIMEOUT", "60"))
 CHAT_MAX_TURNS = int(os.environ.get("CHAT_MAX_TURNS", "16"))
 CHAT_MAX_ATTEMPTS = int(os.environ.get("CHAT_MAX_ATTEMPTS", "25"))
 CHAT_RETRY_AFTER_CEILING = float(os.environ.get("CHAT_RETRY_AFTER_CEILING", "600"))
-# The application's own limit on turns per user per day (0 = unlimited).
+# The application's own limits per user (chatcore/chats/admission.py; 0 = unlimited):
+# turns per UTC day, turns in flight at once across the user's chats, and sends
+# per minute.
 CHAT_TURNS_PER_DAY = int(os.environ.get("CHAT_TURNS_PER_DAY", "0"))
+CHAT_ACTIVE_TURNS_PER_USER = int(os.environ.get("CHAT_ACTIVE_TURNS_PER_USER", "3"))
+CHAT_SENDS_PER_MINUTE = int(os.environ.get("CHAT_SENDS_PER_MINUTE", "20"))
 # /metrics: staff sessions, or `Authorization: Bearer <METRICS_TOKEN>` when set.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 # Mount the fake provider at /fake/ (the demo's provider; off in production).

@@ -2,23 +2,25 @@
 
 Synchronous ORM functions that decide and write; ``chatcore.chats.service``
 runs them off the event loop and tells the runners. Sends are admitted in one
-transaction: an idempotent repeat (same client request id) returns the first
-answer and queues nothing; a chat with a turn in flight refuses a second one;
-the application's own daily turn limit refuses with a `usage_limit`
-`ChatError` (the one case the UI offers "View usage").
+transaction: an idempotent repeat (same client request id, same content)
+returns the first answer and queues nothing, while the same id with other
+content is a conflict; a chat with a turn in flight refuses a second one; then
+the user's own limits (``chatcore.chats.admission``: turns in flight, sends per
+minute, turns per day) may refuse with a `usage_limit` `ChatError`.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chatcore.chats import lifecycle
+from chatcore.chats import admission, lifecycle
+from chatcore.chats.admission import Limit, Limits
 from chatcore.chats.validation import Outgoing
 from chatcore.contract import ChatError, parse_utc
 from chatcore.models import (
@@ -45,14 +47,10 @@ __all__ = [
     "request_stop",
     "requeue_last_turn",
     "send",
-    "turns_used_today",
-    "usage_limit_error",
 ]
 
 
-def create_chat(
-    *, owner: User, provider: Provider, model: str = "", title: str = ""
-) -> Chat:
+def create_chat(*, owner: User, provider: Provider, model: str = "", title: str = "") -> Chat:
     """A new idle chat that remembers which provider key it starts with."""
     return Chat.objects.create(
         owner=owner,
@@ -68,50 +66,63 @@ def create_chat(
 class SendOutcome(enum.StrEnum):
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"
+    # The client request id was used before for different content.
+    CONFLICT = "conflict"
     BUSY = "busy"
+    # Our own limits (``admission.Limit``): each a `usage_limit` `ChatError`.
+    ACTIVE_LIMIT = "active_limit"
+    RATE_LIMIT = "rate_limit"
     USAGE_LIMIT = "usage_limit"
+
+
+_REFUSED_BY: dict[Limit, SendOutcome] = {
+    Limit.ACTIVE_TURNS: SendOutcome.ACTIVE_LIMIT,
+    Limit.SEND_RATE: SendOutcome.RATE_LIMIT,
+    Limit.DAILY_TURNS: SendOutcome.USAGE_LIMIT,
+}
 
 
 @dataclass(frozen=True)
 class SendResult:
+    """What became of a send: the stored message, or why not (``error`` for our limits,
+    with ``retry_after`` seconds when waiting lifts the limit)."""
+
     outcome: SendOutcome
     message: ChatMessage | None = None
     error: ChatError | None = None
+    retry_after: float = 0.0
 
 
-def _day_start(now: datetime) -> datetime:
-    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+def _repeat(first: ChatMessage, message: Outgoing) -> SendResult:
+    """A send whose client request id is stored already: the same send, or a conflict."""
+    if first.text != message.content:
+        return SendResult(SendOutcome.CONFLICT, message=first)
+    return SendResult(SendOutcome.DUPLICATE, message=first)
 
 
-def turns_used_today(owner_id: int, now: datetime | None = None) -> int:
-    """User messages sent today (UTC) across the owner's chats: the turns counted by the limit."""
+def send(
+    chat: Chat, message: Outgoing, *, limits: Limits | None = None, now: datetime | None = None
+) -> SendResult:
+    """Store the user's (validated) message and queue the turn, or say why not.
+
+    ``limits`` defaults to the settings' (``Limits.from_settings``).
+    """
+    limits = Limits.from_settings() if limits is None else limits
     now = now or timezone.now()
-    return ChatMessage.objects.filter(
-        chat__owner_id=owner_id, role=MessageRole.USER, created_at__gte=_day_start(now)
-    ).count()
-
-
-def usage_limit_error(limit: int, now: datetime | None = None) -> ChatError:
-    """Our own daily limit as a `ChatError`: no provider, so the UI links to the usage page."""
-    resets = _day_start(now or timezone.now()) + timedelta(days=1)
-    return ChatError.usage_limit(
-        f"You have used all {limit} turns of your daily limit. It resets at {resets:%H:%M} UTC."
-    )
-
-
-def send(chat: Chat, message: Outgoing, *, turns_per_day: int = 0) -> SendResult:
-    """Store the user's (validated) message and queue the turn, or say why not."""
     request_id = message.client_request_id or None
     with transaction.atomic():
         if request_id is not None:
             first = ChatMessage.objects.filter(chat=chat, client_request_id=request_id).first()
             if first is not None:
-                return SendResult(SendOutcome.DUPLICATE, message=first)
+                return _repeat(first, message)
         status = Chat.objects.filter(pk=chat.pk).values_list("status", flat=True).first()
         if status in ACTIVE_STATUSES:
             return SendResult(SendOutcome.BUSY)
-        if turns_per_day > 0 and turns_used_today(chat.owner_id) >= turns_per_day:
-            return SendResult(SendOutcome.USAGE_LIMIT, error=usage_limit_error(turns_per_day))
+        refusal = admission.admit(chat.owner_id, limits, now=now)
+        if refusal is not None:
+            return SendResult(
+                _REFUSED_BY[refusal.limit], error=refusal.error, retry_after=refusal.retry_after
+            )
         try:
             with transaction.atomic():
                 stored = ChatMessage.objects.create(
@@ -123,10 +134,11 @@ def send(chat: Chat, message: Outgoing, *, turns_per_day: int = 0) -> SendResult
         except IntegrityError:
             # A concurrent repeat of the same request id won the race.
             first = ChatMessage.objects.get(chat=chat, client_request_id=request_id)
-            return SendResult(SendOutcome.DUPLICATE, message=first)
+            return _repeat(first, message)
         if not lifecycle.queue_turn(chat.pk):
             transaction.set_rollback(True)
             return SendResult(SendOutcome.BUSY)
+        admission.record_send(chat.owner_id, now=now)
     return SendResult(SendOutcome.ACCEPTED, message=stored)
 
 
@@ -140,16 +152,21 @@ def request_stop(chat: Chat) -> str:
 
 @dataclass(frozen=True)
 class RetryNow:
-    """The answer to "Retry now": what happened, and the seconds left when refused."""
+    """The answer to "Retry now" / "Try again": what happened, the seconds left when too
+    early, and the `ChatError` when our own turns-in-flight limit refused a re-run."""
 
-    action: str  # "skipped" | "requeued" | "too_early" | "nothing"
+    action: str  # "skipped" | "requeued" | "too_early" | "refused" | "nothing"
     seconds_left: float = 0.0
     lease_owner: str = ""
+    error: ChatError | None = None
 
 
-def request_retry_now(chat: Chat, *, now: datetime | None = None) -> RetryNow:
+def request_retry_now(
+    chat: Chat, *, limits: Limits | None = None, now: datetime | None = None
+) -> RetryNow:
     """Skip the rest of a retry wait (never before the provider's Retry-After floor),
-    or, after a terminal error, queue the last turn again."""
+    or, after a terminal error or a stop, queue the last turn again (within the
+    user's limit of turns in flight)."""
     chat.refresh_from_db()
     now = now or timezone.now()
     if chat.status == ChatStatus.WAITING_RETRY:
@@ -159,8 +176,18 @@ def request_retry_now(chat: Chat, *, now: datetime | None = None) -> RetryNow:
             return RetryNow("too_early", seconds_left=(floor - now).total_seconds())
         lifecycle.flag_retry_now(chat.pk, now)
         return RetryNow("skipped", lease_owner=chat.lease_owner)
-    if chat.status in (ChatStatus.FAILED, ChatStatus.IDLE) and requeue_last_turn(chat):
-        return RetryNow("requeued")
+    if chat.status in (ChatStatus.FAILED, ChatStatus.IDLE):
+        limits = Limits.from_settings() if limits is None else limits
+        with transaction.atomic():
+            if not _last_turn_is_the_users(chat):
+                return RetryNow("nothing")
+            refusal = admission.admit(chat.owner_id, limits, now=now, new_message=False)
+            if refusal is not None:
+                return RetryNow("refused", error=refusal.error)
+            queued = lifecycle.queue_turn(chat.pk)
+        if queued:
+            chat.refresh_from_db()
+            return RetryNow("requeued")
     return RetryNow("nothing")
 
 
@@ -170,16 +197,21 @@ def clear_error(chat: Chat) -> None:
     chat.refresh_from_db(fields=["last_error", "status", "updated_at"])
 
 
+def _last_turn_is_the_users(chat: Chat) -> bool:
+    last = ChatMessage.objects.filter(chat_id=chat.pk).order_by("-created_at", "-id").first()
+    return last is not None and last.role == MessageRole.USER
+
+
 def requeue_last_turn(chat: Chat) -> bool:
-    """Queue the last user message's turn again; False when there is no such turn.
+    """An operator queues the last user message's turn again; False when there is none.
 
     Only a chat with no turn queued or running, whose last message is the
     user's (the turn that failed), is re-queued: it becomes ``pending`` with its
-    error and stale run state cleared, and a runner picks it up.
+    error and stale run state cleared, and a runner picks it up. An operator's
+    re-queue is not held to the user's own limits.
     """
     with transaction.atomic():
-        last = ChatMessage.objects.filter(chat_id=chat.pk).order_by("-created_at", "-id").first()
-        if last is None or last.role != MessageRole.USER:
+        if not _last_turn_is_the_users(chat):
             return False
         queued = lifecycle.queue_turn(chat.pk)
     if queued:

@@ -15,6 +15,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 
 from chatcore.chats import commands, messaging
+from chatcore.chats.admission import Limits
 from chatcore.chats.commands import RetryNow, SendOutcome, SendResult
 from chatcore.chats.validation import Outgoing
 from chatcore.models import Chat
@@ -30,9 +31,14 @@ class ChatService:
     def __init__(self, layer: Any) -> None:
         self.layer = layer
 
-    async def send(self, chat_id: int, message: Outgoing, *, turns_per_day: int) -> SendResult:
-        """Store and queue a validated message (see ``commands.send``); wakes the runners."""
-        result: SendResult = await database_sync_to_async(_send)(chat_id, message, turns_per_day)
+    async def send(
+        self, chat_id: int, message: Outgoing, *, limits: Limits | None = None
+    ) -> SendResult:
+        """Store and queue a validated message (see ``commands.send``); wakes the runners.
+
+        ``limits``: the user's own limits; the settings' when None.
+        """
+        result: SendResult = await database_sync_to_async(_send)(chat_id, message, limits)
         if result.outcome is SendOutcome.ACCEPTED:
             await self._wake()
         return result
@@ -44,9 +50,9 @@ class ChatService:
             await messaging.tell_runner(self.layer, runner, messaging.STOP, chat_id)
         return bool(runner)
 
-    async def retry_now(self, chat_id: int) -> RetryNow:
+    async def retry_now(self, chat_id: int, *, limits: Limits | None = None) -> RetryNow:
         """Cut a retry wait short, or re-queue a failed turn (``commands.request_retry_now``)."""
-        result: RetryNow = await database_sync_to_async(_retry_now)(chat_id)
+        result: RetryNow = await database_sync_to_async(_retry_now)(chat_id, limits)
         if result.action == "skipped" and result.lease_owner:
             await messaging.tell_runner(
                 self.layer, result.lease_owner, messaging.RETRY_NOW, chat_id
@@ -74,13 +80,13 @@ class ChatService:
             log.warning("could not wake the runners; they will poll", exc_info=True)
 
 
-def _send(chat_id: int, message: Outgoing, turns_per_day: int) -> SendResult:
-    return commands.send(Chat.objects.get(pk=chat_id), message, turns_per_day=turns_per_day)
+def _send(chat_id: int, message: Outgoing, limits: Limits | None) -> SendResult:
+    return commands.send(Chat.objects.get(pk=chat_id), message, limits=limits)
 
 
 def _stop(chat_id: int) -> str:
     return commands.request_stop(Chat.objects.get(pk=chat_id))
 
 
-def _retry_now(chat_id: int) -> RetryNow:
-    return commands.request_retry_now(Chat.objects.get(pk=chat_id))
+def _retry_now(chat_id: int, limits: Limits | None) -> RetryNow:
+    return commands.request_retry_now(Chat.objects.get(pk=chat_id), limits=limits)
