@@ -108,7 +108,10 @@ class LiveServer:
     or a fresh PostgreSQL database when DATABASE_URL points at PostgreSQL.
     """
 
-    def __init__(self, workdir: Path, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, workdir: Path, extra_env: dict[str, str] | None = None, *, sqlite: bool = False
+    ) -> None:
+        """``sqlite=True``: a SQLite file even when the tests run on PostgreSQL."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
@@ -124,7 +127,7 @@ class LiveServer:
         )
         self.env.pop("CHAT_DEMO", None)
         database_url = os.environ.get("DATABASE_URL", "")
-        if database_url.startswith(("postgres://", "postgresql://")):
+        if database_url.startswith(("postgres://", "postgresql://")) and not sqlite:
             self._pg_name = f"calmchat_live_{uuid.uuid4().hex[:10]}"
             self._pg_admin(f'CREATE DATABASE "{self._pg_name}"')
             base = database_url.rsplit("/", 1)[0]

@@ -120,6 +120,7 @@ def send(
             return SendResult(SendOutcome.BUSY)
         refusal = admission.admit(chat.owner_id, limits, now=now)
         if refusal is not None:
+            transaction.set_rollback(True)  # a refused send leaves no trace
             return SendResult(
                 _REFUSED_BY[refusal.limit], error=refusal.error, retry_after=refusal.retry_after
             )
@@ -183,6 +184,7 @@ def request_retry_now(
                 return RetryNow("nothing")
             refusal = admission.admit(chat.owner_id, limits, now=now, new_message=False)
             if refusal is not None:
+                transaction.set_rollback(True)
                 return RetryNow("refused", error=refusal.error)
             queued = lifecycle.queue_turn(chat.pk)
         if queued:

@@ -40,8 +40,6 @@ INTERNAL_TESTS = {
 }
 
 
-
-
 # `chatcore.errors.<name>` in any text: an import, a string for importlib or
 # mock.patch, a comment. Only public names (and dunders) may follow the dot.
 _DOTTED = re.compile(r"(?<![\w.])chatcore\.errors\.([A-Za-z_]\w*)")
