@@ -86,7 +86,7 @@ def _retrying(chat_ids: list[int]) -> int:
 
 async def _wait_for(predicate: Any, *, within: float) -> None:
     async with asyncio.timeout(within):
-        while not await db(predicate)():
+        while not await db(predicate)():  # noqa: ASYNC110 - polling the database
             await asyncio.sleep(0.05)
 
 
