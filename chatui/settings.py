@@ -53,6 +53,10 @@ PROVIDER_KEY_SECRET = os.environ.get("PROVIDER_KEY_SECRET", "")
 # Previous PROVIDER_KEY_SECRET values, comma-separated: keys stored under them stay readable.
 PROVIDER_KEY_SECRET_FALLBACKS = _env_list("PROVIDER_KEY_SECRET_FALLBACKS", [])
 
+# Environment variables a provider may read its API key from (shell patterns);
+# this application's own secrets never qualify (chatcore/keys.py).
+CHAT_PROVIDER_KEY_ENV = _env_list("CHAT_PROVIDER_KEY_ENV", ["*_API_KEY", "CHAT_PROVIDER_KEY_*"])
+
 ALLOWED_HOSTS = _env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = _env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 # A JSON 403 for the API, Django's page for forms.
