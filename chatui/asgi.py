@@ -4,7 +4,9 @@ In the embedded default it also runs the in-process chat runner on the
 server's event loop, from the first connection (Daphne has no lifespan
 events) or from lifespan startup (uvicorn), and stops it when the server stops
 so that its turns are handed back at once; and it mounts the fake provider at
-``/fake/`` for the demo.
+``/fake/`` for the demo: its API paths only, with its control routes
+(``/_fake/reset``, ``/_fake/requests``) off and no message bodies logged, since
+anyone who can reach the web server can reach the mount.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ http_app: Any = (
 if settings.CHAT_FAKE_PROVIDER:
     from chatcore.fakeprovider import create_app as create_fake_provider
 
-    _fake_provider = create_fake_provider()
+    _fake_provider = create_fake_provider(control=False, record_bodies=False)
     _django_http = http_app
 
     async def http_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
