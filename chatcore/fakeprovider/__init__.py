@@ -57,8 +57,9 @@ Routes (relative to the mount point / prefix)
 * ``GET  /_fake/requests`` the last 500 API requests, oldest first:
   ``{"method", "path" (the route, e.g. "/openai/v1/responses"), "model",
   "headers" (lower-cased; authorization, x-api-key and api-key removed),
-  "body" (parsed JSON, or null; null unless record_bodies), "conversation", "attempt" (1-based; 0 when
-  the request was refused before its script: invalid body, bad scenario
+  "body" (parsed JSON, or null; null unless record_bodies), "conversation",
+  "attempt" (1-based; 0 when the request was refused before its script:
+  invalid body, bad scenario
   header, unknown previous_response_id), "outcome" (the outcome JSON used)}``
 * ``GET  /_fake/health``   ``{"ok": true}``
 
