@@ -59,8 +59,8 @@ Routes (relative to the mount point / prefix)
   "headers" (lower-cased; authorization, x-api-key and api-key removed),
   "body" (parsed JSON, or null; null unless record_bodies), "conversation",
   "attempt" (1-based; 0 when the request was refused before its script:
-  invalid body, bad scenario
-  header, unknown previous_response_id), "outcome" (the outcome JSON used)}``
+  invalid body, bad scenario header, unknown previous_response_id),
+  "outcome" (the outcome JSON used)}``
 * ``GET  /_fake/health``   ``{"ok": true}``
 
 ``"stream": true`` gets SSE, anything else the JSON document. The wire formats
