@@ -27,15 +27,27 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+from django.core.exceptions import SuspiciousOperation  # noqa: E402
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse  # noqa: E402
 
 from chatcore.runner.service import ensure_inprocess_runner, stop_inprocess_runner  # noqa: E402
 from chatui.routing import websocket_urlpatterns  # noqa: E402
 
 FAKE_MOUNT = "/fake"
 
-http_app: Any = (
-    ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app
-)
+
+class _StaticFiles(ASGIStaticFilesHandler):
+    """Django's static files handler; a path that tries to leave the static folders
+    (``/static/%2e%2e/…``) is a 404 like any missing file, not a 500."""
+
+    def serve(self, request: HttpRequest) -> HttpResponse | FileResponse:
+        try:
+            return super().serve(request)
+        except SuspiciousOperation as exc:
+            raise Http404("no such static file") from exc
+
+
+http_app: Any = _StaticFiles(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app
 
 if settings.CHAT_FAKE_PROVIDER:
     from chatcore.fakeprovider import create_app as create_fake_provider

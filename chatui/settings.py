@@ -63,7 +63,10 @@ CSRF_TRUSTED_ORIGINS = _env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 CSRF_FAILURE_VIEW = "chatui.api.csrf_failure"
 
 INSTALLED_APPS = [
-    "daphne",  # first, so that `runserver` serves ASGI (HTTP and websockets)
+    # chatui's `runserver` (Daphne's, with our websocket limits) must win over
+    # daphne's, and daphne's over staticfiles': the first app's command wins.
+    "chatui",
+    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -73,7 +76,6 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "chatcore",
-    "chatui",
 ]
 
 MIDDLEWARE = [
