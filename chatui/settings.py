@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE as _CSP_NONE
+from csp.constants import SELF as _CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -75,11 +78,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_htmx",
+    "axes",
+    "csp",
     "chatcore",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "chatui.middleware.ContentSecurityPolicyMiddleware",
     "chatui.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -88,6 +94,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "chatui.urls"
@@ -182,6 +190,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Login throttling (django-axes), for the app's login and the admin's alike: after
+# LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that
+# pair is locked out for LOGIN_LOCKOUT_MINUTES (the lockout page, HTTP 429),
+# even with the right password. One address cannot lock a user out everywhere,
+# and the client address is the connection's own (REMOTE_ADDR): behind a proxy,
+# run Daphne with --proxy-headers so it is the real client's.
+AUTHENTICATION_BACKENDS = [
+    # First: a locked-out login is refused before any password is checked.
+    # AxesBackend (rather than the standalone one) can also read a user back
+    # from a session, so a session naming the first backend works.
+    "axes.backends.AxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/chats/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -206,6 +234,27 @@ SESSION_COOKIE_SECURE = _env_bool("DJANGO_SECURE_COOKIES", not DEBUG and not DEM
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Content-Security-Policy (django-csp; chatui.middleware adds this host's websocket
+# origin to connect-src): only our own scripts, styles, images and fonts, no inline
+# script or style (style attributes included), no plugins, no framing, forms
+# posting only here. Pages, gallery and admin all work under it (the browser
+# tests fail on any violation).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_CSP_NONE],
+        "script-src": [_CSP_SELF],
+        "style-src": [_CSP_SELF],
+        "img-src": [_CSP_SELF],
+        "font-src": [_CSP_SELF],
+        "connect-src": [_CSP_SELF],
+        "manifest-src": [_CSP_SELF],
+        "form-action": [_CSP_SELF],
+        "base-uri": [_CSP_NONE],
+        "object-src": [_CSP_NONE],
+        "frame-ancestors": [_CSP_NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,

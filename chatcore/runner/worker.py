@@ -153,8 +153,12 @@ class Runner:
                     log.warning("claiming turns failed (%d); retrying", failures, exc_info=True)
                     await asyncio.sleep(min(self.poll_interval * failures, 10.0))
                     continue
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns normally
+                # when the task is cancelled just as the event is set (every freed slot
+                # sets it), and the runner would never stop.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+                    async with asyncio.timeout(self.poll_interval):
+                        await self._wake.wait()
                 self._wake.clear()
         finally:
             listener.cancel()

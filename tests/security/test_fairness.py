@@ -71,8 +71,11 @@ async def _runner(layer: Any) -> AsyncIterator[Runner]:
         yield runner
     finally:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        # Bounded: with freed slots waking the runner all the time, a cancellation
+        # lost in asyncio.wait_for (Python 3.11) once kept it running for ever.
+        async with asyncio.timeout(10):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await sync_to_async(_close_connection, thread_sensitive=True)()
 
 
