@@ -24,13 +24,13 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 from django.core.exceptions import SuspiciousOperation  # noqa: E402
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse  # noqa: E402
 
 from chatcore.runner.service import ensure_inprocess_runner, stop_inprocess_runner  # noqa: E402
+from chatui.origin import SameOriginValidator  # noqa: E402
 from chatui.routing import websocket_urlpatterns  # noqa: E402
 
 FAKE_MOUNT = "/fake"
@@ -71,9 +71,8 @@ if settings.CHAT_FAKE_PROVIDER:
 _router = ProtocolTypeRouter(
     {
         "http": http_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        # The Origin must be this site's own: scheme, host and port (chatui.origin).
+        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
 
