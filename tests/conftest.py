@@ -282,6 +282,32 @@ def staff_browser_state(browser: Any, live_server_proc: LiveServer) -> dict[str,
     return state
 
 
+def _close_old_connections_outside_transactions() -> None:
+    from django.db import close_old_connections, connections
+
+    if not any(conn.in_atomic_block for conn in connections.all(initialized_only=True)):
+        close_old_connections()
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_transaction_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Channels' ``database_sync_to_async`` never closes a connection inside a test's transaction.
+
+    It closes "old" connections around every call, and Django closes one whose
+    autocommit differs from the settings', which is every connection inside a
+    non-transactional test's wrapping transaction: on PostgreSQL the test's
+    own connection was closed under it ("the connection is closed") as soon as
+    a view reached the chats service. Django's test client stops the same
+    clean-up on its request signals for the same reason. Outside a transaction
+    (transactional tests, live servers, production) nothing changes.
+    """
+    import channels.db
+
+    monkeypatch.setattr(
+        channels.db, "close_old_connections", _close_old_connections_outside_transactions
+    )
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _close_stray_test_db_sessions(request: pytest.FixtureRequest) -> Iterator[None]:
     """Let the test database be dropped even if a worker thread still holds a connection.

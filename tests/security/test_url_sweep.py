@@ -27,9 +27,7 @@ from django.urls.exceptions import Resolver404
 from chatcore.models import Chat, ChatRetryEvent
 from tests.security.conftest import World, logged_in
 
-# Transactional: the API reaches the database through Channels' database_sync_to_async, which
-# closes a connection it finds inside a transaction (a test's wrapper) on PostgreSQL.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 HUGE_ID = "99999999999999999999"
 
