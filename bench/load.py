@@ -348,6 +348,9 @@ def _server_env(
         DJANGO_SECRET_KEY=os.environ["DJANGO_SECRET_KEY"],
         CHAT_RUNNER="inprocess" if runner == "inprocess" else "external",
         CHAT_MAX_TURNS=str(chats + 2),  # every chat runs at once (the default is 16)
+        # One user owns every chat: our own per-user limits are not what is measured.
+        CHAT_ACTIVE_TURNS_PER_USER="0",
+        CHAT_SENDS_PER_MINUTE="0",
         CHAT_FAKE_PROVIDER="0",
         SERVE_STATIC="0",
         LOG_LEVEL=os.environ.get("BENCH_SERVER_LOG", "WARNING"),

@@ -33,6 +33,9 @@ os.environ.update(
     SQLITE_PATH=str(Path(_tmp) / "bench.sqlite3"),
     CHAT_RUNNER="external",  # the benchmark runs its own runner on this event loop
     CHAT_FAKE_PROVIDER="0",
+    # One user sends turn after turn: our own per-user limits are not what is measured.
+    CHAT_ACTIVE_TURNS_PER_USER="0",
+    CHAT_SENDS_PER_MINUTE="0",
     LOG_LEVEL="WARNING",
 )
 for name in ("DATABASE_URL", "REDIS_URL", "DJANGO_DEBUG", "CHAT_DEMO"):

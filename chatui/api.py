@@ -1,9 +1,11 @@
 """The JSON API (session-authenticated, owner-only) and the Prometheus `/metrics` endpoint.
 
 Every answer is JSON; errors are `{"error": "..."}` with a 4xx status, except
-the application's own usage limit, which answers 409 with a `ChatError` body
-(`kind: "usage_limit"`). POSTs need the CSRF token
-(`X-CSRFToken` header) like every form of the site.
+the application's own limits, which answer with a `ChatError` body (`kind:
+"usage_limit"`): 409 for turns in flight and the daily limit, 429 (with
+`Retry-After`) for sends per minute. POSTs need the CSRF token (`X-CSRFToken`
+header) like every form of the site; a body must be JSON (415 otherwise), and
+it is read once.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import functools
 import hmac
 import json
+import math
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -20,6 +23,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.request import RawPostDataException
 from django.utils.html import linebreaks
 from django.views import csrf, defaults
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
@@ -112,11 +116,29 @@ def _chat_json(chat: Chat) -> dict[str, Any]:
     }
 
 
+def _is_json(content_type: str) -> bool:
+    # No Content-Type at all is taken as JSON: a client that says nothing sent nothing else.
+    main = content_type.strip().lower()
+    return main in ("", "application/json") or (
+        main.startswith("application/") and main.endswith("+json")
+    )
+
+
 def _json_body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
+    """The request's JSON object, or the 4xx that says why not.
+
+    The content type is checked before anything reads the body: Django parses a
+    form or multipart body into ``request.POST`` on first access, after which
+    the raw body can no longer be read.
+    """
+    if not _is_json(request.content_type or ""):
+        return _error(415, "the request body must be JSON (Content-Type: application/json)")
     try:
         raw = request.body
     except RequestDataTooBig:
         return _error(413, "request body too large")
+    except RawPostDataException:
+        return _error(400, "the request body was already read as a form")
     if len(raw) > MAX_BODY_BYTES:
         return _error(413, f"request body too large (at most {MAX_BODY_BYTES} bytes)")
     try:
@@ -255,18 +277,15 @@ async def messages(request: HttpRequest, chat: Chat) -> HttpResponse:
         outgoing = validate_message(data.get("content"), request_id)
     except MessageRefused as refused:
         return _error(400, _REFUSALS[refused.code].format(**refused.params))
-    result = await ChatService(get_channel_layer()).send(
-        chat.pk, outgoing, turns_per_day=settings.CHAT_TURNS_PER_DAY
-    )
+    result = await ChatService(get_channel_layer()).send(chat.pk, outgoing)
     return _accepted(chat, result)
 
 
 def _accepted(chat: Chat, result: SendResult) -> HttpResponse:
     """The answer to a send, an edit or a regenerate: 202, or why not."""
-    if result.outcome is SendOutcome.USAGE_LIMIT and result.error is not None:
-        return JsonResponse(result.error.to_json(), status=409)
-    if result.outcome is SendOutcome.BUSY:
-        return _error(409, "a turn is already in progress in this chat")
+    refusal = _send_refused(result)
+    if refusal is not None:
+        return refusal
     if result.outcome is SendOutcome.NOT_LAST:
         return _error(409, "only the last message can be edited, and the last answer regenerated")
     message = result.message
@@ -304,7 +323,7 @@ async def regenerate(request: HttpRequest, chat: Chat) -> HttpResponse:
     except MessageRefused as refused:
         return _error(400, _REFUSALS[refused.code].format(**refused.params))
     result = await ChatService(get_channel_layer()).regenerate(
-        chat.pk, client_request_id=request_id, turns_per_day=settings.CHAT_TURNS_PER_DAY
+        chat.pk, client_request_id=request_id
     )
     return _accepted(chat, result)
 
@@ -323,10 +342,37 @@ async def edit_message(request: HttpRequest, chat: Chat, message_id: int) -> Htt
         outgoing = validate_message(data.get("content"), request_id)
     except MessageRefused as refused:
         return _error(400, _REFUSALS[refused.code].format(**refused.params))
-    result = await ChatService(get_channel_layer()).edit(
-        chat.pk, message_id, outgoing, turns_per_day=settings.CHAT_TURNS_PER_DAY
-    )
+    result = await ChatService(get_channel_layer()).edit(chat.pk, message_id, outgoing)
     return _accepted(chat, result)
+
+
+# A refused send's status. Our own limits answer with their `ChatError`.
+_SEND_STATUS: dict[SendOutcome, int] = {
+    SendOutcome.BUSY: 409,
+    SendOutcome.CONFLICT: 422,
+    SendOutcome.ACTIVE_LIMIT: 409,
+    SendOutcome.RATE_LIMIT: 429,
+    SendOutcome.USAGE_LIMIT: 409,
+}
+_SEND_ERRORS = {
+    SendOutcome.BUSY: "a turn is already in progress in this chat",
+    SendOutcome.CONFLICT: (
+        "this Idempotency-Key (client_request_id) was already used for a different message; "
+        "a new message needs a new key"
+    ),
+}
+
+
+def _send_refused(result: SendResult) -> JsonResponse | None:
+    status = _SEND_STATUS.get(result.outcome)
+    if status is None:
+        return None
+    if result.error is None:
+        return _error(status, _SEND_ERRORS[result.outcome])
+    response = JsonResponse(result.error.to_json(), status=status)
+    if status == 429 and result.retry_after > 0:
+        response["Retry-After"] = str(math.ceil(result.retry_after))
+    return response
 
 
 @_allow("POST")
@@ -345,6 +391,8 @@ async def retry(request: HttpRequest, chat: Chat) -> HttpResponse:
         return _error(
             409, f"the provider accepts requests again in {seconds:g} s", seconds_left=seconds
         )
+    if result.action == "refused" and result.error is not None:
+        return JsonResponse(result.error.to_json(), status=409)
     if result.action == "nothing":
         return _error(409, "there is nothing to retry in this chat")
     return JsonResponse({"chat": chat.pk, "action": result.action}, status=202)

@@ -4,7 +4,9 @@ In the embedded default it also runs the in-process chat runner on the
 server's event loop, from the first connection (Daphne has no lifespan
 events) or from lifespan startup (uvicorn), and stops it when the server stops
 so that its turns are handed back at once; and it mounts the fake provider at
-``/fake/`` for the demo.
+``/fake/`` for the demo: its API paths only, with its control routes
+(``/_fake/reset``, ``/_fake/requests``) off and no message bodies logged, since
+anyone who can reach the web server can reach the mount.
 """
 
 from __future__ import annotations
@@ -22,23 +24,35 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+from django.core.exceptions import SuspiciousOperation  # noqa: E402
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse  # noqa: E402
 
 from chatcore.runner.service import ensure_inprocess_runner, stop_inprocess_runner  # noqa: E402
+from chatui.origin import SameOriginValidator  # noqa: E402
 from chatui.routing import websocket_urlpatterns  # noqa: E402
 
 FAKE_MOUNT = "/fake"
 
-http_app: Any = (
-    ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app
-)
+
+class _StaticFiles(ASGIStaticFilesHandler):
+    """Django's static files handler; a path that tries to leave the static folders
+    (``/static/%2e%2e/…``) is a 404 like any missing file, not a 500."""
+
+    def serve(self, request: HttpRequest) -> HttpResponse | FileResponse:
+        try:
+            return super().serve(request)
+        except SuspiciousOperation as exc:
+            raise Http404("no such static file") from exc
+
+
+http_app: Any = _StaticFiles(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app
 
 if settings.CHAT_FAKE_PROVIDER:
     from chatcore.fakeprovider import create_app as create_fake_provider
 
-    _fake_provider = create_fake_provider()
+    _fake_provider = create_fake_provider(control=False, record_bodies=False)
     _django_http = http_app
 
     async def http_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -57,9 +71,8 @@ if settings.CHAT_FAKE_PROVIDER:
 _router = ProtocolTypeRouter(
     {
         "http": http_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        # The Origin must be this site's own: scheme, host and port (chatui.origin).
+        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
 

@@ -28,7 +28,6 @@ from typing import Any, ParamSpec, TypeVar
 
 from channels.db import aclose_old_connections, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 
 from chatcore.chats import ChatService, SendOutcome, chat_group
 from chatcore.models import Chat
@@ -51,6 +50,16 @@ log = logging.getLogger(__name__)
 WATCH_INTERVAL = 5.0
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+
+# Refused sends answered with a notice named after the outcome (components/notice.html).
+_NOTICES = frozenset(
+    {
+        SendOutcome.BUSY,
+        SendOutcome.CONFLICT,
+        SendOutcome.ACTIVE_LIMIT,
+        SendOutcome.RATE_LIMIT,
+    }
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -241,28 +250,28 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _send(self, frame: ClientFrame) -> None:
         """A send, an edit of the last question or a regenerate: each queues a turn."""
         assert self.view is not None
-        limit = settings.CHAT_TURNS_PER_DAY
         if frame.action == "edit":
-            result = await self.chats.edit(
-                self.chat_id, frame.message_id, frame.message, turns_per_day=limit
-            )
+            result = await self.chats.edit(self.chat_id, frame.message_id, frame.message)
         elif frame.action == "regenerate":
             result = await self.chats.regenerate(
-                self.chat_id, client_request_id=frame.client_request_id, turns_per_day=limit
+                self.chat_id, client_request_id=frame.client_request_id
             )
         else:
-            result = await self.chats.send(self.chat_id, frame.message, turns_per_day=limit)
-        accepted = frame.client_request_id
-        if result.outcome is SendOutcome.ACCEPTED:
+            result = await self.chats.send(self.chat_id, frame.message)
+        outcome, error, accepted = result.outcome, result.error, frame.client_request_id
+        if outcome is SendOutcome.ACCEPTED:
             await self._show(self.view.turn_queued(), notice="", accepted=accepted)
-        elif result.outcome is SendOutcome.DUPLICATE:
+        elif outcome is SendOutcome.DUPLICATE:
             # A repeat of a stored send (after a reconnect): the composer lets go of it.
             await self.send(text_data=live.render_notice("", accepted=accepted))
-        elif result.outcome is SendOutcome.USAGE_LIMIT and result.error is not None:
-            await self._show(self.view.refused(result.error), notice="")
-        elif result.outcome is SendOutcome.BUSY:
-            await self.send(text_data=live.render_notice("busy"))
-        elif result.outcome is SendOutcome.NOT_LAST:
+        elif outcome is SendOutcome.USAGE_LIMIT and error is not None:
+            # The daily limit lasts until tomorrow: the failed callout, with "View usage".
+            await self._show(self.view.refused(error), notice="")
+        elif outcome in _NOTICES:
+            # Passing refusals (the composer keeps its text): a notice, the limit's own words.
+            message = error.message if error is not None else ""
+            await self.send(text_data=live.render_notice(outcome.value, message=message))
+        elif outcome is SendOutcome.NOT_LAST:
             await self.send(text_data=live.render_notice("not_last"))
 
     async def _select_version(self, message_id: int) -> None:
@@ -284,5 +293,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=live.render_notice("too_early", seconds=seconds))
         elif result.action == "requeued":
             await self._show(self.view.turn_queued(), notice="")
+        elif result.action == "refused" and result.error is not None:
+            notice = live.render_notice(
+                SendOutcome.ACTIVE_LIMIT.value, message=result.error.message
+            )
+            await self.send(text_data=notice)
         elif result.action == "nothing":
             await self.send(text_data=live.render_notice("nothing"))

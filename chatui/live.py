@@ -279,8 +279,11 @@ def render_delta(view: ChatView, text: str) -> SafeString:
 
 # Notices that refuse a send: the composer keeps the text and shows the reason.
 SEND_REFUSALS = frozenset(
-    {"malformed", "too_large", "too_long", "id_too_long", "empty", "busy", "offline"}
-)
+    {
+        "malformed", "too_large", "too_long", "id_too_long", "empty", "busy", "offline",
+        "conflict", "active_limit", "rate_limit",
+    }
+)  # fmt: skip
 
 
 def render_notice(code: str = "", *, accepted: str = "", **params: Any) -> SafeString:

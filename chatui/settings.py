@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE as _CSP_NONE
+from csp.constants import SELF as _CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -53,13 +56,20 @@ PROVIDER_KEY_SECRET = os.environ.get("PROVIDER_KEY_SECRET", "")
 # Previous PROVIDER_KEY_SECRET values, comma-separated: keys stored under them stay readable.
 PROVIDER_KEY_SECRET_FALLBACKS = _env_list("PROVIDER_KEY_SECRET_FALLBACKS", [])
 
+# Environment variables a provider may read its API key from (shell patterns);
+# this application's own secrets never qualify (chatcore/keys.py).
+CHAT_PROVIDER_KEY_ENV = _env_list("CHAT_PROVIDER_KEY_ENV", ["*_API_KEY", "CHAT_PROVIDER_KEY_*"])
+
 ALLOWED_HOSTS = _env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = _env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 # A JSON 403 for the API, Django's page for forms.
 CSRF_FAILURE_VIEW = "chatui.api.csrf_failure"
 
 INSTALLED_APPS = [
-    "daphne",  # first, so that `runserver` serves ASGI (HTTP and websockets)
+    # chatui's `runserver` (Daphne's, with our websocket limits) must win over
+    # daphne's, and daphne's over staticfiles': the first app's command wins.
+    "chatui",
+    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -68,12 +78,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_htmx",
+    "axes",
+    "csp",
     "chatcore",
-    "chatui",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "chatui.middleware.ContentSecurityPolicyMiddleware",
     "chatui.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -82,6 +94,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "chatui.urls"
@@ -176,6 +190,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Login throttling (django-axes), for the app's login and the admin's alike: after
+# LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that
+# pair is locked out for LOGIN_LOCKOUT_MINUTES (the lockout page, HTTP 429),
+# even with the right password. One address cannot lock a user out everywhere,
+# and the client address is the connection's own (REMOTE_ADDR): behind a proxy,
+# run Daphne with --proxy-headers so it is the real client's.
+AUTHENTICATION_BACKENDS = [
+    # First: a locked-out login is refused before any password is checked.
+    # AxesBackend (rather than the standalone one) can also read a user back
+    # from a session, so a session naming the first backend works.
+    "axes.backends.AxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no banner on every start: log lines are for events
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/chats/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -200,6 +235,27 @@ SESSION_COOKIE_SECURE = _env_bool("DJANGO_SECURE_COOKIES", not DEBUG and not DEM
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Content-Security-Policy (django-csp; chatui.middleware adds this host's websocket
+# origin to connect-src): only our own scripts, styles, images and fonts, no inline
+# script or style (style attributes included), no plugins, no framing, forms
+# posting only here. Pages, gallery and admin all work under it (the browser
+# tests fail on any violation).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_CSP_NONE],
+        "script-src": [_CSP_SELF],
+        "style-src": [_CSP_SELF],
+        "img-src": [_CSP_SELF],
+        "font-src": [_CSP_SELF],
+        "connect-src": [_CSP_SELF],
+        "manifest-src": [_CSP_SELF],
+        "form-action": [_CSP_SELF],
+        "base-uri": [_CSP_NONE],
+        "object-src": [_CSP_NONE],
+        "frame-ancestors": [_CSP_NONE],
+    }
+}
 
 # Logs: plain lines, or one JSON object per line for log shippers
 # (CHAT_LOG_FORMAT=json). A provider failure the runner handles is one WARNING
@@ -236,8 +292,12 @@ CHAT_STARTUP_TIMEOUT = float(os.environ.get("CHAT_STARTUP_TIMEOUT", "60"))
 CHAT_MAX_TURNS = int(os.environ.get("CHAT_MAX_TURNS", "16"))
 CHAT_MAX_ATTEMPTS = int(os.environ.get("CHAT_MAX_ATTEMPTS", "25"))
 CHAT_RETRY_AFTER_CEILING = float(os.environ.get("CHAT_RETRY_AFTER_CEILING", "600"))
-# The application's own limit on turns per user per day (0 = unlimited).
+# The application's own limits per user (chatcore/chats/admission.py; 0 = unlimited):
+# turns per UTC day, turns in flight at once across the user's chats, and sends
+# per minute.
 CHAT_TURNS_PER_DAY = int(os.environ.get("CHAT_TURNS_PER_DAY", "0"))
+CHAT_ACTIVE_TURNS_PER_USER = int(os.environ.get("CHAT_ACTIVE_TURNS_PER_USER", "3"))
+CHAT_SENDS_PER_MINUTE = int(os.environ.get("CHAT_SENDS_PER_MINUTE", "20"))
 # /metrics: staff sessions, or `Authorization: Bearer <METRICS_TOKEN>` when set.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 # Mount the fake provider at /fake/ (the demo's provider; off in production).

@@ -119,7 +119,6 @@ def usage(request: _Request) -> HttpResponse:
         "used": used,
         "limit": limit,
         "remaining": max(0, limit - used) if limit > 0 else None,
-        "percent": min(100, round(100 * used / limit)) if limit > 0 else 0,
         "resets_at": now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1),
     }
     return render(request, "usage.html", context)

@@ -108,7 +108,10 @@ class LiveServer:
     or a fresh PostgreSQL database when DATABASE_URL points at PostgreSQL.
     """
 
-    def __init__(self, workdir: Path, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, workdir: Path, extra_env: dict[str, str] | None = None, *, sqlite: bool = False
+    ) -> None:
+        """``sqlite=True``: a SQLite file even when the tests run on PostgreSQL."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
@@ -124,7 +127,7 @@ class LiveServer:
         )
         self.env.pop("CHAT_DEMO", None)
         database_url = os.environ.get("DATABASE_URL", "")
-        if database_url.startswith(("postgres://", "postgresql://")):
+        if database_url.startswith(("postgres://", "postgresql://")) and not sqlite:
             self._pg_name = f"calmchat_live_{uuid.uuid4().hex[:10]}"
             self._pg_admin(f'CREATE DATABASE "{self._pg_name}"')
             base = database_url.rsplit("/", 1)[0]
@@ -277,6 +280,32 @@ def staff_browser_state(browser: Any, live_server_proc: LiveServer) -> dict[str,
     finally:
         context.close()
     return state
+
+
+def _close_old_connections_outside_transactions() -> None:
+    from django.db import close_old_connections, connections
+
+    if not any(conn.in_atomic_block for conn in connections.all(initialized_only=True)):
+        close_old_connections()
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_transaction_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Channels' ``database_sync_to_async`` never closes a connection inside a test's transaction.
+
+    It closes "old" connections around every call, and Django closes one whose
+    autocommit differs from the settings', which is every connection inside a
+    non-transactional test's wrapping transaction: on PostgreSQL the test's
+    own connection was closed under it ("the connection is closed") as soon as
+    a view reached the chats service. Django's test client stops the same
+    clean-up on its request signals for the same reason. Outside a transaction
+    (transactional tests, live servers, production) nothing changes.
+    """
+    import channels.db
+
+    monkeypatch.setattr(
+        channels.db, "close_old_connections", _close_old_connections_outside_transactions
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)

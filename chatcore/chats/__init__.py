@@ -1,6 +1,8 @@
 """The chats service: every command on a chat and every change of its state.
 
 * ``validation``: what a user may send (one validator for socket and API);
+* ``admission``: the user's own limits (turns in flight, sends per minute,
+  turns per day), decided under the user's row lock;
 * ``commands``: create, send, stop, retry now, clear error, re-queue (sync ORM);
 * ``lifecycle``: every write of a chat's status and lease, users' and runners';
 * ``messaging``: the channel-layer names and runner messages;
@@ -10,14 +12,8 @@
 
 from __future__ import annotations
 
-from chatcore.chats.commands import (
-    RetryNow,
-    SendOutcome,
-    SendResult,
-    create_chat,
-    turns_used_today,
-    usage_limit_error,
-)
+from chatcore.chats.admission import Limits, turns_used_today, usage_limit_error
+from chatcore.chats.commands import RetryNow, SendOutcome, SendResult, create_chat
 from chatcore.chats.messaging import chat_group
 from chatcore.chats.service import ChatService
 from chatcore.chats.validation import (
@@ -34,6 +30,7 @@ __all__ = [
     "MAX_CLIENT_ID_CHARS",
     "MAX_MESSAGE_CHARS",
     "ChatService",
+    "Limits",
     "MessageRefused",
     "Outgoing",
     "RetryNow",

@@ -2,24 +2,26 @@
 
 Synchronous ORM functions that decide and write; ``chatcore.chats.service``
 runs them off the event loop and tells the runners. Sends are admitted in one
-transaction: an idempotent repeat (same client request id) returns the first
-answer and queues nothing; a chat with a turn in flight refuses a second one;
-the application's own daily turn limit refuses with a `usage_limit`
-`ChatError` (the one case the UI offers "View usage").
+transaction: an idempotent repeat (same client request id, same content)
+returns the first answer and queues nothing, while the same id with other
+content is a conflict; a chat with a turn in flight refuses a second one; then
+the user's own limits (``chatcore.chats.admission``: turns in flight, sends per
+minute, turns per day) may refuse with a `usage_limit` `ChatError`.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from chatcore.chats import lifecycle
+from chatcore.chats import admission, lifecycle
+from chatcore.chats.admission import Limit, Limits
 from chatcore.chats.validation import Outgoing
 from chatcore.contract import ChatError, parse_utc
 from chatcore.models import (
@@ -49,8 +51,6 @@ __all__ = [
     "requeue_last_turn",
     "select_version",
     "send",
-    "turns_used_today",
-    "usage_limit_error",
 ]
 
 
@@ -70,50 +70,95 @@ def create_chat(*, owner: User, provider: Provider, model: str = "", title: str 
 class SendOutcome(enum.StrEnum):
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"
+    # The client request id was used before for different content.
+    CONFLICT = "conflict"
     BUSY = "busy"
+    # Our own limits (``admission.Limit``): each a `usage_limit` `ChatError`.
+    ACTIVE_LIMIT = "active_limit"
+    RATE_LIMIT = "rate_limit"
     USAGE_LIMIT = "usage_limit"
     # Regenerate or edit of a message that is not the last answer / last question.
     NOT_LAST = "not_last"
 
 
+_REFUSED_BY: dict[Limit, SendOutcome] = {
+    Limit.ACTIVE_TURNS: SendOutcome.ACTIVE_LIMIT,
+    Limit.SEND_RATE: SendOutcome.RATE_LIMIT,
+    Limit.DAILY_TURNS: SendOutcome.USAGE_LIMIT,
+}
+
+
 @dataclass(frozen=True)
 class SendResult:
+    """What became of a send: the stored message, or why not (``error`` for our limits,
+    with ``retry_after`` seconds when waiting lifts the limit)."""
+
     outcome: SendOutcome
     message: ChatMessage | None = None
     error: ChatError | None = None
+    retry_after: float = 0.0
 
 
-def _day_start(now: datetime) -> datetime:
-    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+def _repeat(first: ChatMessage, message: Outgoing) -> SendResult:
+    """A send whose client request id is stored already: the same send, or a conflict."""
+    if first.text != message.content:
+        return SendResult(SendOutcome.CONFLICT, message=first)
+    return SendResult(SendOutcome.DUPLICATE, message=first)
 
 
-def turns_used_today(owner_id: int, now: datetime | None = None) -> int:
-    """User messages sent today (UTC) across the owner's chats: the turns counted by the limit."""
+def send(
+    chat: Chat, message: Outgoing, *, limits: Limits | None = None, now: datetime | None = None
+) -> SendResult:
+    """Store the user's (validated) message and queue the turn, or say why not.
+
+    ``limits`` defaults to the settings' (``Limits.from_settings``).
+    """
+    return _ask(chat, message, limits=limits, now=now)
+
+
+def edit_last(
+    chat: Chat,
+    message_id: int,
+    message: Outgoing,
+    *,
+    limits: Limits | None = None,
+    now: datetime | None = None,
+) -> SendResult:
+    """Send a new version of the last question; its answer is then written again."""
+    return _ask(chat, message, limits=limits, now=now, editing=message_id)
+
+
+def _ask(
+    chat: Chat,
+    message: Outgoing,
+    *,
+    limits: Limits | None,
+    now: datetime | None,
+    editing: int | None = None,
+) -> SendResult:
+    """A question sent (or, ``editing`` the last one, sent again): stored, its turn queued."""
+    limits = Limits.from_settings() if limits is None else limits
     now = now or timezone.now()
-    return ChatMessage.objects.filter(
-        chat__owner_id=owner_id, role=MessageRole.USER, created_at__gte=_day_start(now)
-    ).count()
-
-
-def usage_limit_error(limit: int, now: datetime | None = None) -> ChatError:
-    """Our own daily limit as a `ChatError`: no provider, so the UI links to the usage page."""
-    resets = _day_start(now or timezone.now()) + timedelta(days=1)
-    return ChatError.usage_limit(
-        f"You have used all {limit} turns of your daily limit. It resets at {resets:%H:%M} UTC."
-    )
-
-
-def send(chat: Chat, message: Outgoing, *, turns_per_day: int = 0) -> SendResult:
-    """Store the user's (validated) message and queue the turn, or say why not."""
     request_id = message.client_request_id or None
     with transaction.atomic():
         if request_id is not None:
             first = ChatMessage.objects.filter(chat=chat, client_request_id=request_id).first()
             if first is not None:
-                return SendResult(SendOutcome.DUPLICATE, message=first)
-        refused = _admit(chat, turns_per_day)
+                return _repeat(first, message)
+        refused = _admit(chat, limits, now)
         if refused is not None:
             return refused
+        fields: dict[str, object] = {}
+        if editing is not None:
+            questions = [m for m in _shown(chat) if m.role == MessageRole.USER]
+            if not questions or questions[-1].pk != editing:
+                return SendResult(SendOutcome.NOT_LAST)
+            old = questions[-1]
+            # The old question and everything after it become an earlier version.
+            ChatMessage.objects.filter(
+                Q(pk=old.pk) | Q(reply_to=old) | Q(chat=chat, created_at__gt=old.created_at)
+            ).update(active=False)
+            fields["version_of_id"] = old.version_of_id or old.pk
         try:
             with transaction.atomic():
                 stored = ChatMessage.objects.create(
@@ -121,24 +166,31 @@ def send(chat: Chat, message: Outgoing, *, turns_per_day: int = 0) -> SendResult
                     role=MessageRole.USER,
                     content=text_parts(message.content),
                     client_request_id=request_id,
+                    **fields,
                 )
         except IntegrityError:
             # A concurrent repeat of the same request id won the race.
+            transaction.set_rollback(True)
             first = ChatMessage.objects.get(chat=chat, client_request_id=request_id)
-            return SendResult(SendOutcome.DUPLICATE, message=first)
+            return _repeat(first, message)
         if not lifecycle.queue_turn(chat.pk):
             transaction.set_rollback(True)
             return SendResult(SendOutcome.BUSY)
+        admission.record_send(chat.owner_id, now=now)
     return SendResult(SendOutcome.ACCEPTED, message=stored)
 
 
-def _admit(chat: Chat, turns_per_day: int) -> SendResult | None:
-    """Inside a send's transaction: the refusal, if the chat cannot take a turn now."""
+def _admit(chat: Chat, limits: Limits, now: datetime) -> SendResult | None:
+    """Inside a send's transaction: why the chat cannot take a new turn now, if it cannot."""
     status = Chat.objects.filter(pk=chat.pk).values_list("status", flat=True).first()
     if status in ACTIVE_STATUSES:
         return SendResult(SendOutcome.BUSY)
-    if turns_per_day > 0 and turns_used_today(chat.owner_id) >= turns_per_day:
-        return SendResult(SendOutcome.USAGE_LIMIT, error=usage_limit_error(turns_per_day))
+    refusal = admission.admit(chat.owner_id, limits, now=now)
+    if refusal is not None:
+        transaction.set_rollback(True)  # a refused send leaves no trace
+        return SendResult(
+            _REFUSED_BY[refusal.limit], error=refusal.error, retry_after=refusal.retry_after
+        )
     return None
 
 
@@ -146,18 +198,29 @@ def _shown(chat: Chat) -> list[ChatMessage]:
     return list(ChatMessage.objects.shown().filter(chat=chat).order_by("created_at", "id"))
 
 
-def regenerate(chat: Chat, *, client_request_id: str = "", turns_per_day: int = 0) -> SendResult:
-    """Answer the last question again; the current answer becomes an earlier version."""
+def regenerate(
+    chat: Chat,
+    *,
+    client_request_id: str = "",
+    limits: Limits | None = None,
+    now: datetime | None = None,
+) -> SendResult:
+    """Answer the last question again; the current answer becomes an earlier version.
+
+    A new turn like a send: it counts towards the user's limits."""
+    limits = Limits.from_settings() if limits is None else limits
+    now = now or timezone.now()
     with transaction.atomic():
         if client_request_id:
             fresh = Chat.objects.filter(pk=chat.pk).values_list("last_regenerate_id", flat=True)
             if fresh.first() == client_request_id:
                 return SendResult(SendOutcome.DUPLICATE)
-        refused = _admit(chat, turns_per_day)
+        refused = _admit(chat, limits, now)
         if refused is not None:
             return refused
         shown = _shown(chat)
         if len(shown) < 2 or shown[-1].role != MessageRole.ASSISTANT:
+            transaction.set_rollback(True)
             return SendResult(SendOutcome.NOT_LAST)
         answer, question = shown[-1], shown[-2]
         # An answer stored before versions existed learns its question now.
@@ -167,48 +230,8 @@ def regenerate(chat: Chat, *, client_request_id: str = "", turns_per_day: int = 
         if not lifecycle.queue_turn(chat.pk):
             transaction.set_rollback(True)
             return SendResult(SendOutcome.BUSY)
+        admission.record_send(chat.owner_id, now=now)
     return SendResult(SendOutcome.ACCEPTED, message=answer)
-
-
-def edit_last(
-    chat: Chat, message_id: int, message: Outgoing, *, turns_per_day: int = 0
-) -> SendResult:
-    """Send a new version of the last question; its answer is then written again."""
-    request_id = message.client_request_id or None
-    with transaction.atomic():
-        if request_id is not None:
-            first = ChatMessage.objects.filter(chat=chat, client_request_id=request_id).first()
-            if first is not None:
-                return SendResult(SendOutcome.DUPLICATE, message=first)
-        refused = _admit(chat, turns_per_day)
-        if refused is not None:
-            return refused
-        questions = [m for m in _shown(chat) if m.role == MessageRole.USER]
-        if not questions or questions[-1].pk != message_id:
-            return SendResult(SendOutcome.NOT_LAST)
-        old = questions[-1]
-        ChatMessage.objects.filter(pk=old.pk).update(active=False)
-        ChatMessage.objects.filter(reply_to=old, active=True).update(active=False)
-        ChatMessage.objects.filter(chat=chat, created_at__gt=old.created_at, active=True).update(
-            active=False
-        )
-        try:
-            with transaction.atomic():
-                stored = ChatMessage.objects.create(
-                    chat=chat,
-                    role=MessageRole.USER,
-                    content=text_parts(message.content),
-                    client_request_id=request_id,
-                    version_of_id=old.version_of_id or old.pk,
-                )
-        except IntegrityError:
-            transaction.set_rollback(True)
-            first = ChatMessage.objects.get(chat=chat, client_request_id=request_id)
-            return SendResult(SendOutcome.DUPLICATE, message=first)
-        if not lifecycle.queue_turn(chat.pk):
-            transaction.set_rollback(True)
-            return SendResult(SendOutcome.BUSY)
-    return SendResult(SendOutcome.ACCEPTED, message=stored)
 
 
 def select_version(chat: Chat, message_id: int) -> bool:
@@ -252,16 +275,21 @@ def request_stop(chat: Chat) -> str:
 
 @dataclass(frozen=True)
 class RetryNow:
-    """The answer to "Retry now": what happened, and the seconds left when refused."""
+    """The answer to "Retry now" / "Try again": what happened, the seconds left when too
+    early, and the `ChatError` when our own turns-in-flight limit refused a re-run."""
 
-    action: str  # "skipped" | "requeued" | "too_early" | "nothing"
+    action: str  # "skipped" | "requeued" | "too_early" | "refused" | "nothing"
     seconds_left: float = 0.0
     lease_owner: str = ""
+    error: ChatError | None = None
 
 
-def request_retry_now(chat: Chat, *, now: datetime | None = None) -> RetryNow:
+def request_retry_now(
+    chat: Chat, *, limits: Limits | None = None, now: datetime | None = None
+) -> RetryNow:
     """Skip the rest of a retry wait (never before the provider's Retry-After floor),
-    or, after a terminal error, queue the last turn again."""
+    or, after a terminal error or a stop, queue the last turn again (within the
+    user's limit of turns in flight)."""
     chat.refresh_from_db()
     now = now or timezone.now()
     if chat.status == ChatStatus.WAITING_RETRY:
@@ -271,8 +299,19 @@ def request_retry_now(chat: Chat, *, now: datetime | None = None) -> RetryNow:
             return RetryNow("too_early", seconds_left=(floor - now).total_seconds())
         lifecycle.flag_retry_now(chat.pk, now)
         return RetryNow("skipped", lease_owner=chat.lease_owner)
-    if chat.status in (ChatStatus.FAILED, ChatStatus.IDLE) and requeue_last_turn(chat):
-        return RetryNow("requeued")
+    if chat.status in (ChatStatus.FAILED, ChatStatus.IDLE):
+        limits = Limits.from_settings() if limits is None else limits
+        with transaction.atomic():
+            if not _last_turn_is_the_users(chat):
+                return RetryNow("nothing")
+            refusal = admission.admit(chat.owner_id, limits, now=now, new_message=False)
+            if refusal is not None:
+                transaction.set_rollback(True)
+                return RetryNow("refused", error=refusal.error)
+            queued = lifecycle.queue_turn(chat.pk)
+        if queued:
+            chat.refresh_from_db()
+            return RetryNow("requeued")
     return RetryNow("nothing")
 
 
@@ -282,16 +321,21 @@ def clear_error(chat: Chat) -> None:
     chat.refresh_from_db(fields=["last_error", "status", "updated_at"])
 
 
+def _last_turn_is_the_users(chat: Chat) -> bool:
+    last = ChatMessage.objects.shown().filter(chat=chat).order_by("-created_at", "-id").first()
+    return last is not None and last.role == MessageRole.USER
+
+
 def requeue_last_turn(chat: Chat) -> bool:
-    """Queue the last user message's turn again; False when there is no such turn.
+    """An operator queues the last user message's turn again; False when there is none.
 
     Only a chat with no turn queued or running, whose last message is the
     user's (the turn that failed), is re-queued: it becomes ``pending`` with its
-    error and stale run state cleared, and a runner picks it up.
+    error and stale run state cleared, and a runner picks it up. An operator's
+    re-queue is not held to the user's own limits.
     """
     with transaction.atomic():
-        last = ChatMessage.objects.shown().filter(chat=chat).order_by("-created_at", "-id").first()
-        if last is None or last.role != MessageRole.USER:
+        if not _last_turn_is_the_users(chat):
             return False
         queued = lifecycle.queue_turn(chat.pk)
     if queued:

@@ -22,7 +22,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, Count, F, OuterRef, QuerySet, Subquery, Value, When, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from chatcore.contract import ChatError, ChatRetry, Phase
@@ -119,12 +120,36 @@ def clear_error(chat_id: int) -> None:
 # -- what the runner does --------------------------------------------------------
 
 
-def claim_next(owner: str, *, lease_seconds: float, now: datetime | None = None) -> int | None:
-    """Claim the oldest claimable turn; exactly one concurrent claimer wins each chat."""
-    now = now or timezone.now()
-    candidates = list(
-        Chat.objects.claimable(now).order_by("updated_at", "id").values_list("pk", flat=True)[:8]
+def _fair_order(claimable: QuerySet[Chat], now: datetime) -> QuerySet[Chat]:
+    """Claimable turns, fairest first: round-robin across their owners.
+
+    A turn's place is the number of its owner's turns that runners hold now
+    plus its rank among its owner's waiting turns (oldest first), so a user
+    with 20 turns queued or running is served once for every other user's
+    first turn; ties go to the oldest. Every runner claims in this order, so it
+    is fair across runners too.
+    """
+    held_by_owner = (
+        Chat.objects.filter(
+            owner_id=OuterRef("owner_id"), status__in=ACTIVE_STATUSES, lease_expires_at__gt=now
+        )
+        .order_by()
+        .values("owner_id")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
+    rank = Window(RowNumber(), partition_by=[F("owner_id")], order_by=[F("updated_at"), F("id")])
+    return claimable.annotate(place=Coalesce(Subquery(held_by_owner), Value(0)) + rank).order_by(
+        "place", "updated_at", "id"
+    )
+
+
+def claim_next(owner: str, *, lease_seconds: float, now: datetime | None = None) -> int | None:
+    """Claim the fairest claimable turn (``_fair_order``); exactly one concurrent claimer
+    wins each chat."""
+    now = now or timezone.now()
+    fairest = _fair_order(Chat.objects.claimable(now), now)
+    candidates: list[int] = list(fairest.values_list("pk", flat=True)[:8])
     for chat_id in candidates:
         # One conditional UPDATE: the database re-checks "claimable" atomically,
         # so of several runners racing for this chat exactly one updates a row.

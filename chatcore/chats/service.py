@@ -17,6 +17,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 
 from chatcore.chats import commands, messaging
+from chatcore.chats.admission import Limits
 from chatcore.chats.commands import RetryNow, SendOutcome, SendResult
 from chatcore.chats.validation import Outgoing
 from chatcore.models import Chat
@@ -32,29 +33,32 @@ class ChatService:
     def __init__(self, layer: Any) -> None:
         self.layer = layer
 
-    async def send(self, chat_id: int, message: Outgoing, *, turns_per_day: int) -> SendResult:
-        """Store and queue a validated message (see ``commands.send``); wakes the runners."""
-        result: SendResult = await sync_to_async(_send)(chat_id, message, turns_per_day)
+    async def send(
+        self, chat_id: int, message: Outgoing, *, limits: Limits | None = None
+    ) -> SendResult:
+        """Store and queue a validated message (see ``commands.send``); wakes the runners.
+
+        ``limits``: the user's own limits; the settings' when None.
+        """
+        result: SendResult = await sync_to_async(_send)(chat_id, message, limits)
         if result.outcome is SendOutcome.ACCEPTED:
             await self._wake()
         return result
 
     async def regenerate(
-        self, chat_id: int, *, client_request_id: str = "", turns_per_day: int
+        self, chat_id: int, *, client_request_id: str = "", limits: Limits | None = None
     ) -> SendResult:
         """Answer the last question again (``commands.regenerate``); wakes the runners."""
-        result: SendResult = await sync_to_async(_regenerate)(
-            chat_id, client_request_id, turns_per_day
-        )
+        result: SendResult = await sync_to_async(_regenerate)(chat_id, client_request_id, limits)
         if result.outcome is SendOutcome.ACCEPTED:
             await self._wake()
         return result
 
     async def edit(
-        self, chat_id: int, message_id: int, message: Outgoing, *, turns_per_day: int
+        self, chat_id: int, message_id: int, message: Outgoing, *, limits: Limits | None = None
     ) -> SendResult:
         """Send a new version of the last question (``commands.edit_last``)."""
-        result: SendResult = await sync_to_async(_edit)(chat_id, message_id, message, turns_per_day)
+        result: SendResult = await sync_to_async(_edit)(chat_id, message_id, message, limits)
         if result.outcome is SendOutcome.ACCEPTED:
             await self._wake()
         return result
@@ -80,9 +84,9 @@ class ChatService:
             await messaging.tell_runner(self.layer, runner, messaging.STOP, chat_id)
         return bool(runner)
 
-    async def retry_now(self, chat_id: int) -> RetryNow:
+    async def retry_now(self, chat_id: int, *, limits: Limits | None = None) -> RetryNow:
         """Cut a retry wait short, or re-queue a failed turn (``commands.request_retry_now``)."""
-        result: RetryNow = await sync_to_async(_retry_now)(chat_id)
+        result: RetryNow = await sync_to_async(_retry_now)(chat_id, limits)
         if result.action == "skipped" and result.lease_owner:
             await messaging.tell_runner(
                 self.layer, result.lease_owner, messaging.RETRY_NOW, chat_id
@@ -111,19 +115,17 @@ class ChatService:
             log.warning("could not wake the runners; they will poll", exc_info=True)
 
 
-def _send(chat_id: int, message: Outgoing, turns_per_day: int) -> SendResult:
-    return commands.send(Chat.objects.get(pk=chat_id), message, turns_per_day=turns_per_day)
+def _send(chat_id: int, message: Outgoing, limits: Limits | None) -> SendResult:
+    return commands.send(Chat.objects.get(pk=chat_id), message, limits=limits)
 
 
-def _regenerate(chat_id: int, request_id: str, turns_per_day: int) -> SendResult:
-    return commands.regenerate(
-        Chat.objects.get(pk=chat_id), client_request_id=request_id, turns_per_day=turns_per_day
-    )
-
-
-def _edit(chat_id: int, message_id: int, message: Outgoing, turns_per_day: int) -> SendResult:
+def _regenerate(chat_id: int, request_id: str, limits: Limits | None) -> SendResult:
     chat = Chat.objects.get(pk=chat_id)
-    return commands.edit_last(chat, message_id, message, turns_per_day=turns_per_day)
+    return commands.regenerate(chat, client_request_id=request_id, limits=limits)
+
+
+def _edit(chat_id: int, message_id: int, message: Outgoing, limits: Limits | None) -> SendResult:
+    return commands.edit_last(Chat.objects.get(pk=chat_id), message_id, message, limits=limits)
 
 
 def _select_version(chat_id: int, message_id: int) -> bool:
@@ -134,5 +136,5 @@ def _stop(chat_id: int) -> str:
     return commands.request_stop(Chat.objects.get(pk=chat_id))
 
 
-def _retry_now(chat_id: int) -> RetryNow:
-    return commands.request_retry_now(Chat.objects.get(pk=chat_id))
+def _retry_now(chat_id: int, limits: Limits | None) -> RetryNow:
+    return commands.request_retry_now(Chat.objects.get(pk=chat_id), limits=limits)

@@ -12,8 +12,13 @@ Start it
   ``http://127.0.0.1:8765/openai/v1`` for ``openai`` and
   ``http://127.0.0.1:8765/anthropic`` for ``anthropic``.
 * In code: ``create_app(*, prefix="", state_ttl=300.0, sleep=asyncio.sleep,
-  clock=time.monotonic, wall_clock=time.time) -> FakeProvider`` (an ASGI
-  callable; each instance has its own state; ``.reset()``). Mounting: it
+  clock=time.monotonic, wall_clock=time.time, control=True,
+  record_bodies=False) -> FakeProvider`` (an ASGI callable; each instance has
+  its own state; ``.reset()``). ``control=False`` turns ``/_fake/reset`` and
+  ``/_fake/requests`` off (404), as the demo's mount in the web process does;
+  request bodies (the users' messages) are logged only with
+  ``record_bodies=True`` (``--record-bodies`` standalone), which the test
+  harness below sets. Mounting: it
   honours ``scope["root_path"]`` (an outer router that keeps the full path and
   records the mount point there, Starlette style, or strips it from ``path``)
   and Channels' ``URLRouter`` (``re_path(r"^fake/", app)``). With ``prefix``
@@ -52,9 +57,10 @@ Routes (relative to the mount point / prefix)
 * ``GET  /_fake/requests`` the last 500 API requests, oldest first:
   ``{"method", "path" (the route, e.g. "/openai/v1/responses"), "model",
   "headers" (lower-cased; authorization, x-api-key and api-key removed),
-  "body" (parsed JSON, or null), "conversation", "attempt" (1-based; 0 when
-  the request was refused before its script: invalid body, bad scenario
-  header, unknown previous_response_id), "outcome" (the outcome JSON used)}``
+  "body" (parsed JSON, or null; null unless record_bodies), "conversation",
+  "attempt" (1-based; 0 when the request was refused before its script:
+  invalid body, bad scenario header, unknown previous_response_id),
+  "outcome" (the outcome JSON used)}``
 * ``GET  /_fake/health``   ``{"ok": true}``
 
 ``"stream": true`` gets SSE, anything else the JSON document. The wire formats

@@ -24,6 +24,11 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         default=300.0,
         help="seconds after which an idle conversation's scenario position is forgotten",
     )
+    parser.add_argument(
+        "--record-bodies",
+        action="store_true",
+        help="keep each request's body (the messages) in the /_fake/requests log (tests)",
+    )
     parser.add_argument("--log-level", default="info", help="uvicorn log level (default info)")
     return parser.parse_args(argv)
 
@@ -31,7 +36,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the command line and serve until interrupted."""
     args = _arguments(argv)
-    app = create_app(prefix=args.prefix, state_ttl=args.state_ttl)
+    app = create_app(prefix=args.prefix, state_ttl=args.state_ttl, record_bodies=args.record_bodies)
     # h11 and the plain asyncio loop: the "reset" outcome relies on how uvicorn's
     # h11 protocol drops a connection whose response was left unfinished.
     uvicorn.run(

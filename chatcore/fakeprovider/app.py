@@ -50,8 +50,15 @@ class FakeProvider:
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        control: bool = True,
+        record_bodies: bool = False,
     ) -> None:
         self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+        # Off where anyone may reach the app (the demo's mount in the web process):
+        # reset and the request log are for tests.
+        self.control = control
+        # Request bodies hold the users' messages: logged only when a test asks.
+        self.record_bodies = record_bodies
         self.scenarios = ScenarioBook(ttl=state_ttl, clock=clock)
         self.requests = RequestLog()
         self.responses = ResponseStore()
@@ -77,10 +84,10 @@ class FakeProvider:
                 await send_json(send, 405, {"error": {"message": f"{method} is not allowed"}})
                 return
             await self._serve(_APIS[path], path, scope, receive, send)
-        elif (method, path) == ("POST", "/_fake/reset"):
+        elif self.control and (method, path) == ("POST", "/_fake/reset"):
             self.reset()
             await send_json(send, 200, {"ok": True})
-        elif (method, path) == ("GET", "/_fake/requests"):
+        elif self.control and (method, path) == ("GET", "/_fake/requests"):
             await send_json(send, 200, self.requests.entries())
         elif (method, path) == ("GET", "/_fake/health"):
             await send_json(send, 200, {"ok": True})
@@ -122,7 +129,7 @@ class FakeProvider:
             "path": path,
             "model": body.get("model") if isinstance(body, dict) else None,
             "headers": recorded_headers(headers),
-            "body": body,
+            "body": body if self.record_bodies else None,
             "conversation": None,
             "attempt": 0,
             "outcome": None,
@@ -176,10 +183,22 @@ def create_app(
     sleep: Sleep = asyncio.sleep,
     clock: Callable[[], float] = time.monotonic,
     wall_clock: Callable[[], float] = time.time,
+    control: bool = True,
+    record_bodies: bool = False,
 ) -> FakeProvider:
-    """A new fake provider (fresh state) as an ASGI callable."""
+    """A new fake provider (fresh state) as an ASGI callable.
+
+    ``control=False`` answers 404 to ``/_fake/reset`` and ``/_fake/requests``;
+    ``record_bodies=True`` keeps each request's body (the messages) in the log.
+    """
     return FakeProvider(
-        prefix=prefix, state_ttl=state_ttl, sleep=sleep, clock=clock, wall_clock=wall_clock
+        prefix=prefix,
+        state_ttl=state_ttl,
+        sleep=sleep,
+        clock=clock,
+        wall_clock=wall_clock,
+        control=control,
+        record_bodies=record_bodies,
     )
 
 

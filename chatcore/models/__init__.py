@@ -6,6 +6,7 @@ from chatcore.models.chat import ACTIVE_STATUSES, Chat, ChatQuerySet, ChatStatus
 from chatcore.models.message import ChatMessage, ChatMessageQuerySet, MessageRole, text_parts
 from chatcore.models.provider import Provider, ProviderKind, ProviderQuerySet
 from chatcore.models.retry_event import ChatRetryEvent
+from chatcore.models.usage import UsageCounter
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -19,5 +20,6 @@ __all__ = [
     "Provider",
     "ProviderKind",
     "ProviderQuerySet",
+    "UsageCounter",
     "text_parts",
 ]

@@ -7,7 +7,7 @@ import uuid
 
 from django.db import models
 
-from chatcore.keys import decrypt_api_key, encrypt_api_key
+from chatcore.keys import decrypt_api_key, encrypt_api_key, key_variable_allowed
 
 __all__ = ["Provider", "ProviderKind", "ProviderQuerySet"]
 
@@ -42,7 +42,8 @@ class Provider(models.Model):
     """A configured provider endpoint.
 
     The API key is stored encrypted (``api_key_encrypted``) or referenced by the
-    name of an environment variable (``api_key_env``); it is never rendered.
+    name of an environment variable (``api_key_env``), which must be one that
+    ``chatcore.keys.key_variable_allowed`` allows; it is never rendered.
     ``key_id`` changes whenever a key is set and is cleared when it is removed,
     so a chat can record which key it started with and detect its removal.
     """
@@ -118,6 +119,9 @@ class Provider(models.Model):
     def get_api_key(self) -> str | None:
         """The key to send to the provider, or None. Never log its result."""
         if self.api_key_env:
+            # A name the allow-list refuses (set before it existed, or by hand) is no key.
+            if not key_variable_allowed(self.api_key_env):
+                return None
             return os.environ.get(self.api_key_env, "").strip() or None
         if self.api_key_encrypted:
             return decrypt_api_key(self.api_key_encrypted)
@@ -132,7 +136,10 @@ class Provider(models.Model):
     def key_status(self) -> str:
         """What the admin shows instead of the key: where it comes from and if it is set."""
         if self.api_key_env:
-            state = "set" if self.has_key else "not set"
+            if not key_variable_allowed(self.api_key_env):
+                state = "not allowed as a key variable"
+            else:
+                state = "set" if self.has_key else "not set"
             return f"environment variable {self.api_key_env} ({state})"
         if self.api_key_encrypted:
             return "set" if self.has_key else "stored, but cannot be decrypted"

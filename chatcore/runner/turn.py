@@ -131,6 +131,7 @@ class Turn:
         self.provider_label = ctx.provider.name
         self.recorder = metrics.for_turn(model=ctx.model, provider=self.provider_label)
         self._attempt_started = 0.0
+        self._ended = False
         self.buffer: AttemptBuffer[str] = AttemptBuffer()
         # OpenAI Responses chain mode; left for good after a chain-broken failure.
         self.use_chain = (
@@ -140,14 +141,20 @@ class Turn:
     async def run(self) -> str:
         """Run the turn to its end; its outcome is counted whatever ends it."""
         self.recorder.turn_started()
-        outcome = "crashed"  # an exception below is our own fault (the runner logs it)
         try:
-            outcome = await self._run()
-            return outcome
+            return await self._run()
         except asyncio.CancelledError:
-            outcome = "cancelled"
+            self._end("cancelled")
             raise
-        finally:
+        except BaseException:
+            self._end("crashed")  # our own fault (the runner logs it)
+            raise
+
+    def _end(self, outcome: str) -> None:
+        """Count the turn's outcome, once: as soon as it is stored, before it is announced
+        (a page may act on the announcement while this task is still finishing)."""
+        if not self._ended:
+            self._ended = True
             self.recorder.turn_ended(outcome)
 
     async def _run(self) -> str:
@@ -248,6 +255,7 @@ class Turn:
             seq=self.seq + 1,
             store_response_id=self.adapter.supports_chaining,
         )
+        self._end("done")
         if message_id is not None:
             await self.events.done(message_id, self.buffer.attempt)
         return "done"
@@ -262,6 +270,7 @@ class Turn:
         await self.db(
             lifecycle.finish_failed, self.ctx.chat_id, self.owner, error=error, seq=self.seq + 1
         )
+        self._end("failed")
         await self.events.error(error, attempt)
         return "failed"
 

@@ -7,6 +7,15 @@ process can reach the runner of a chat directly:
 
 wake-ups, stop, retry now and snapshot requests (the messages of
 ``chatcore.chats.messaging``).
+
+Slots: a runner runs at most ``max_turns`` (``CHAT_MAX_TURNS``) attempts at
+once. A turn sleeping in a retry wait gives its slot back for the wait and
+takes one again before its next attempt (woken turns first, then new claims),
+so one user's failing turns, each waiting out a retry, never hold the slots
+another user's fresh turn needs. Waiting turns are not capped per runner (any
+cap on them would be a slot by another name); they cost a lease renewal every
+third of ``CHAT_LEASE_SECONDS`` each, and the users' own limit on turns in
+flight (``CHAT_ACTIVE_TURNS_PER_USER``) bounds how many there are.
 """
 
 from __future__ import annotations
@@ -40,6 +49,19 @@ log = logging.getLogger(__name__)
 _REJOIN_INTERVAL = 30.0
 
 
+class _SlotWait(RetryWait):
+    """A retry wait during which the turn gives its runner slot back."""
+
+    def __init__(self, runner: Runner, turn: _Turn) -> None:
+        super().__init__()
+        self._runner, self._turn = runner, turn
+
+    async def sleep(self, delay: float) -> None:
+        self._runner._release_slot(self._turn)
+        await super().sleep(delay)
+        await self._runner._take_slot(self._turn)
+
+
 @dataclass
 class _Turn:
     task: asyncio.Task[None] | None = None
@@ -47,6 +69,8 @@ class _Turn:
     run: Turn | None = None
     wait: RetryWait = field(default_factory=RetryWait)
     stop_reason: str = ""
+    # In a retry wait: holds no slot.
+    waiting: bool = False
 
 
 def _with_reconnect(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -97,6 +121,8 @@ class Runner:
         self._turns: dict[int, _Turn] = {}
         self._adapters: dict[tuple[int, str], Adapter] = {}
         self._wake = asyncio.Event()
+        self._slot_freed = asyncio.Event()
+        self._slot_wanted = 0  # woken turns waiting for a slot; they go before new claims
         self._joined_at = 0.0
         self.ready = asyncio.Event()
 
@@ -128,8 +154,12 @@ class Runner:
                     log.warning("claiming turns failed (%d); retrying", failures, exc_info=True)
                     await asyncio.sleep(min(self.poll_interval * failures, 10.0))
                     continue
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns normally
+                # when the task is cancelled just as the event is set (every freed slot
+                # sets it), and the runner would never stop.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+                    async with asyncio.timeout(self.poll_interval):
+                        await self._wake.wait()
                 self._wake.clear()
         finally:
             listener.cancel()
@@ -162,14 +192,41 @@ class Runner:
             log.warning("could not leave the runners group", exc_info=True)
         log.info("runner %s stopped", self.channel)
 
+    def _busy(self) -> int:
+        """Slots in use: the turns not sleeping in a retry wait."""
+        return sum(1 for turn in self._turns.values() if not turn.waiting)
+
+    def _can_claim(self) -> bool:
+        return self._busy() < self.max_turns and self._slot_wanted == 0
+
+    def _slot_released(self) -> None:
+        self._slot_freed.set()
+        self._wake.set()  # claim now rather than at the next poll
+
+    def _release_slot(self, turn: _Turn) -> None:
+        turn.waiting = True
+        self._slot_released()
+
+    async def _take_slot(self, turn: _Turn) -> None:
+        """After a retry wait: wait for a free slot (cancellable, like the wait itself)."""
+        self._slot_wanted += 1
+        try:
+            while self._busy() >= self.max_turns:
+                self._slot_freed.clear()
+                await self._slot_freed.wait()
+            turn.waiting = False
+        finally:
+            self._slot_wanted -= 1
+
     async def _claim_available(self) -> None:
-        while len(self._turns) < self.max_turns:
+        while self._can_claim():
             chat_id = await self._db(
                 lifecycle.claim_next, self.channel, lease_seconds=self.settings.lease_seconds
             )
             if chat_id is None:
                 return
             turn = _Turn()
+            turn.wait = _SlotWait(self, turn)
             self._turns[chat_id] = turn
             turn.task = asyncio.create_task(self._run_turn(chat_id, turn))
 
@@ -208,6 +265,7 @@ class Runner:
             if turn.events is not None:
                 await turn.events.close()
             self._turns.pop(chat_id, None)
+            self._slot_released()
 
     async def _after_cancel(self, chat_id: int, turn: _Turn) -> None:
         seq = turn.events.seq if turn.events is not None else 0

@@ -7,9 +7,9 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
@@ -213,7 +213,10 @@ class ChatAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
         @require_POST
         def run(request: HttpRequest) -> HttpResponse:
-            chat = get_object_or_404(Chat, pk=object_id)
+            # get_object: an id that is no chat id at all ("..", "abc") is a 404 too.
+            chat = self.get_object(request, unquote(object_id))
+            if chat is None:
+                raise Http404("no such chat")
             if not self.has_change_permission(request, chat):
                 return HttpResponse(status=403)
             action(request, Chat.objects.filter(pk=chat.pk))

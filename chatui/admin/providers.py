@@ -1,4 +1,12 @@
-"""Providers for operators, with a write-only API key: replaced or cleared, never shown."""
+"""Providers for operators, with a write-only API key: replaced or cleared, never shown.
+
+A staff user who may edit providers is trusted with their keys: whoever sets
+the base URL decides where the key is sent. The form still refuses what would
+send a key somewhere by accident: a key variable the allow-list refuses
+(``chatcore.keys.key_variable_allowed``; never one of this application's own
+secrets), and a new base URL or kind (where the key goes) for a provider whose
+key is set, unless the key is entered again or the change is confirmed.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 
+from chatcore.keys import NEVER_KEY_VARIABLES, key_variable_allowed
 from chatcore.models import Provider
 
 __all__ = ["ProviderAdmin", "ProviderForm"]
@@ -22,6 +31,12 @@ class ProviderForm(forms.ModelForm):  # type: ignore[type-arg]
         help_text="Stored encrypted; replaces the current key. Leave empty to keep it.",
     )
     clear_api_key = forms.BooleanField(label="Remove the API key", required=False)
+    confirm_key_destination = forms.BooleanField(
+        label="Send the current API key to the new base URL",
+        required=False,
+        help_text="Needed when the base URL or kind of a provider with a key changes, "
+        "unless the key is entered again.",
+    )
     # Declared so a scheme-less URL means https (Django 6's default) without a warning.
     base_url = forms.URLField(
         label="Base URL",
@@ -40,6 +55,13 @@ class ProviderForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Provider
         fields = ("name", "kind", "base_url", "enabled", "default_model", "api_key_env")
+        help_texts = {
+            "api_key_env": (
+                "Read the key from this environment variable instead of storing it: a name "
+                "ending in _API_KEY or starting with CHAT_PROVIDER_KEY_ (the setting "
+                "CHAT_PROVIDER_KEY_ENV), never one of this server's own secrets."
+            )
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -49,8 +71,35 @@ class ProviderForm(forms.ModelForm):  # type: ignore[type-arg]
         lines = self.cleaned_data.get("model_list", "").splitlines()
         return list(dict.fromkeys(line.strip() for line in lines if line.strip()))
 
+    def clean_api_key_env(self) -> str:
+        name = str(self.cleaned_data.get("api_key_env") or "").strip()
+        if name and not key_variable_allowed(name):
+            own = ", ".join(sorted(NEVER_KEY_VARIABLES))
+            raise forms.ValidationError(
+                f"{name} cannot hold a provider key: use a variable whose name ends in "
+                "_API_KEY or starts with CHAT_PROVIDER_KEY_ (or as CHAT_PROVIDER_KEY_ENV "
+                f"allows). This server's own secrets ({own}) are never allowed."
+            )
+        return name
+
+    def _key_goes_elsewhere(self, data: dict[str, Any]) -> bool:
+        """The key already set would now be sent to another address, unconfirmed."""
+        stored = self.instance
+        had_key = bool(stored.pk and (stored.api_key_encrypted or stored.api_key_env))
+        moved = "base_url" in self.changed_data or "kind" in self.changed_data
+        key_given_again = bool(
+            data.get("api_key") or data.get("clear_api_key") or "api_key_env" in self.changed_data
+        )
+        return had_key and moved and not key_given_again and not data.get("confirm_key_destination")
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if self._key_goes_elsewhere(data):
+            self.add_error(
+                "base_url",
+                "This provider's API key would be sent to the new address. Enter the key "
+                "again, or tick “Send the current API key to the new base URL”.",
+            )
         if data.get("api_key") and data.get("clear_api_key"):
             raise forms.ValidationError("Either enter a new API key or remove it, not both.")
         if data.get("api_key") and data.get("api_key_env"):
@@ -88,7 +137,16 @@ class ProviderAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         ("Models", {"fields": ("model_list", "default_model")}),
         (
             "API key",
-            {"fields": ("key_status", "key_id", "api_key", "clear_api_key", "api_key_env")},
+            {
+                "fields": (
+                    "key_status",
+                    "key_id",
+                    "api_key",
+                    "clear_api_key",
+                    "api_key_env",
+                    "confirm_key_destination",
+                )
+            },
         ),
     )
 

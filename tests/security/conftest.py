@@ -26,7 +26,7 @@ from prometheus_client import CollectorRegistry
 
 from chatcore.chats import create_chat
 from chatcore.metrics import RetryMetrics
-from chatcore.models import Chat, ChatMessage, ChatRetryEvent, Provider
+from chatcore.models import Chat, ChatMessage, ChatRetryEvent, Provider, UsageCounter
 from chatcore.retry import RetryPolicy
 from chatcore.runner import Runner, TurnSettings
 from tests.fakeserver import FakeProviderServer
@@ -105,6 +105,7 @@ def db_state() -> dict[str, Any]:
         "retry_events": list(ChatRetryEvent.objects.order_by("pk").values()),
         "providers": list(Provider.objects.order_by("pk").values()),
         "users": list(User.objects.order_by("pk").values()),
+        "usage": list(UsageCounter.objects.order_by("pk").values()),
     }
 
 

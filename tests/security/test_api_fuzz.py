@@ -263,3 +263,41 @@ def test_unknown_api_paths_are_json_404s(world: World) -> None:
         response = client.get(path)
         assert response.status_code == 404, path
         _refusal(response)
+
+
+CONTENT_TYPES = [
+    # (row id, content type, body, status): the API takes JSON bodies only.
+    pytest.param("multipart/form-data; boundary=x", b"--x--", 415, id="multipart_was_a_500"),
+    pytest.param("application/x-www-form-urlencoded", b"content=hi", 415, id="form"),
+    pytest.param("text/plain", b'{"content": "hi"}', 415, id="json_as_text_plain"),
+    pytest.param("application/xml", b"<content>hi</content>", 415, id="xml"),
+    pytest.param("application/json", b'{"content": "hi"}', 202, id="json"),
+    pytest.param("application/json; charset=utf-8", b'{"content": "hi"}', 202, id="json_utf8"),
+    pytest.param("application/merge-patch+json", b'{"content": "hi"}', 202, id="json_suffix"),
+    pytest.param("", b'{"content": "hi"}', 202, id="no_content_type"),
+]
+
+
+@pytest.mark.parametrize(("content_type", "raw", "status"), CONTENT_TYPES)
+def test_only_json_bodies_are_read(
+    world: World, content_type: str, raw: bytes, status: int
+) -> None:
+    client = logged_in(world.owner)
+    before = db_state()
+    response = client.generic(
+        "POST", f"/api/chats/{world.chat.pk}/messages/", raw, content_type=content_type
+    )
+    assert response.status_code == status, response.content[:300]
+    if status == 415:
+        assert "must be JSON" in _refusal(response)["error"]
+        assert db_state() == before
+
+
+def test_a_real_multipart_form_to_the_api_is_a_415(world: World) -> None:
+    """What a browser form with a file sends; Django parses it before any view reads it."""
+    client = logged_in(world.owner)
+    before = db_state()
+    for path in ("/api/chats/", f"/api/chats/{world.chat.pk}/messages/"):
+        response = client.post(path, {"content": "hi", "provider": "fake"})
+        assert response.status_code == 415
+    assert db_state() == before

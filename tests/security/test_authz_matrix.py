@@ -251,3 +251,74 @@ async def test_cross_site_sockets_are_refused_even_for_the_owner(
     finally:
         await communicator.disconnect()
     assert not connected
+
+
+# The Origin must be the socket's own: scheme, host and port (chatui.origin).
+# (row id, Origin, Host, X-Forwarded-Proto, accepted)
+ORIGINS = [
+    pytest.param("http://localhost:8000", "localhost:8000", None, True, id="same_origin"),
+    pytest.param("http://LOCALHOST:8000", "localhost:8000", None, True, id="host_case"),
+    pytest.param("http://localhost", "localhost", None, True, id="default_port_both"),
+    pytest.param("http://localhost:80", "localhost", None, True, id="explicit_default_port"),
+    pytest.param("http://localhost:9999", "localhost:8000", None, False, id="other_port"),
+    pytest.param("http://localhost", "localhost:8000", None, False, id="default_vs_explicit"),
+    pytest.param("https://localhost:8000", "localhost:8000", None, False, id="https_page_ws_sock"),
+    pytest.param("http://127.0.0.1:8000", "localhost:8000", None, False, id="other_allowed_host"),
+    pytest.param("https://localhost", "localhost", "https", True, id="behind_tls_proxy"),
+    pytest.param("http://localhost", "localhost", "https", False, id="http_page_behind_tls"),
+    pytest.param("https://localhost:8443", "localhost", "https", False, id="tls_other_port"),
+    pytest.param("http://evil.example", "evil.example", None, False, id="host_not_allowed"),
+    pytest.param("http://localhost:8000/path", "localhost:8000", None, False, id="not_an_origin"),
+    pytest.param("ftp://localhost:8000", "localhost:8000", None, False, id="other_scheme"),
+    pytest.param("http://localhost:99999", "localhost:8000", None, False, id="bad_port"),
+    pytest.param("http://[::1]:8000", "[::1]:8000", None, True, id="ipv6_same_origin"),
+]
+
+
+@socket_db
+@pytest.mark.parametrize(("origin", "host", "proto", "accepted"), ORIGINS)
+async def test_the_origin_must_match_scheme_host_and_port(
+    world: World, origin: str, host: str, proto: str | None, accepted: bool
+) -> None:
+    from channels.testing import WebsocketCommunicator
+
+    from chatui.asgi import application
+
+    cookie = await db(session_cookie)(world.owner)
+    headers = [(b"cookie", cookie), (b"origin", origin.encode()), (b"host", host.encode())]
+    if proto:
+        headers.append((b"x-forwarded-proto", proto.encode()))
+    communicator = WebsocketCommunicator(
+        application, f"/ws/chats/{world.chat.pk}/", headers=headers
+    )
+    try:
+        connected, _ = await communicator.connect()
+    finally:
+        await communicator.disconnect()
+    assert connected is accepted
+
+
+@socket_db
+async def test_a_trusted_origin_is_accepted_whatever_the_host_says(
+    world: World, settings: Any
+) -> None:
+    """A proxy that rewrites Host: the public origin listed in CSRF_TRUSTED_ORIGINS."""
+    from channels.testing import WebsocketCommunicator
+
+    from chatui.asgi import application
+
+    settings.CSRF_TRUSTED_ORIGINS = ["https://chat.example.test"]
+    cookie = await db(session_cookie)(world.owner)
+    for origin, accepted in (
+        ("https://chat.example.test", True),
+        ("http://chat.example.test", False),
+    ):
+        headers = [(b"cookie", cookie), (b"origin", origin.encode()), (b"host", b"localhost:8001")]
+        communicator = WebsocketCommunicator(
+            application, f"/ws/chats/{world.chat.pk}/", headers=headers
+        )
+        try:
+            connected, _ = await communicator.connect()
+        finally:
+            await communicator.disconnect()
+        assert connected is accepted, origin

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from chatcore.chats import ChatService, Outgoing, SendOutcome
+from chatcore.chats import ChatService, Limits, Outgoing, SendOutcome
 from chatcore.metrics import RetryMetrics
 from chatcore.models import ACTIVE_STATUSES, Chat
 from tests.security.conftest import db, running
@@ -24,7 +24,7 @@ async def run_turn(
 ) -> Chat:
     """Send ``content`` and let a real runner play ``scenario`` to the end; the chat then."""
     async with running(layer, scenario=scenario, metrics=metrics):
-        sent = await ChatService(layer).send(chat_id, Outgoing(content), turns_per_day=0)
+        sent = await ChatService(layer).send(chat_id, Outgoing(content), limits=Limits())
         assert sent.outcome is SendOutcome.ACCEPTED
         async with asyncio.timeout(within):
             while True:

@@ -21,7 +21,7 @@ from tests.chatcore.persistence.factories import add_message, make_chat, make_pr
 
 pytestmark = pytest.mark.django_db
 
-ENV = "CALMCHAT_TEST_PREFLIGHT_KEY"
+ENV = "CALMCHAT_TEST_PREFLIGHT_API_KEY"
 
 
 def _overloaded() -> ClassifiedError:

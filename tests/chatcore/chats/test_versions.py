@@ -154,7 +154,9 @@ def test_edit_sends_a_new_version_of_the_last_question(chat: Chat) -> None:
     # Paging the question back shows its own answer with it.
     assert select_version(chat, question.pk)
     assert _shown(chat) == [("user", "Q1"), ("assistant", "A1")]
-    assert edit_last(chat, question.pk, Outgoing("again", "e1")).outcome is SendOutcome.DUPLICATE
+    repeat = edit_last(chat, question.pk, Outgoing("Q1, better", "e1"))
+    assert repeat.outcome is SendOutcome.DUPLICATE
+    assert edit_last(chat, question.pk, Outgoing("again", "e1")).outcome is SendOutcome.CONFLICT
 
 
 def test_only_the_last_question_can_be_edited(chat: Chat) -> None:

@@ -11,7 +11,7 @@ from tests.chatcore.persistence.factories import make_provider
 pytestmark = pytest.mark.django_db
 
 SECRET = "sk-proj-abc123-secret"
-ENV = "CALMCHAT_TEST_PROVIDER_KEY"
+ENV = "CHAT_PROVIDER_KEY_CALMCHAT_TEST"
 
 
 def test_stored_key_is_encrypted_in_the_database() -> None:

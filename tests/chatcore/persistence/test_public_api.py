@@ -22,6 +22,8 @@ MODULES = [
     "chatcore.models.message",
     "chatcore.models.provider",
     "chatcore.models.retry_event",
+    "chatcore.models.usage",
+    "chatcore.chats.admission",
 ]
 
 

@@ -12,7 +12,7 @@ from tests.chatcore.persistence.factories import make_chat, make_provider
 pytestmark = pytest.mark.django_db
 
 KEY = "sk-ant-api03-SUPER-SECRET-KEY-value"
-ENV = "CALMCHAT_ADMIN_TEST_KEY"
+ENV = "CALMCHAT_ADMIN_TEST_API_KEY"
 ADD = reverse("admin:chatcore_provider_add")
 CHANGELIST = reverse("admin:chatcore_provider_changelist")
 

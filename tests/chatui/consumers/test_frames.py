@@ -130,11 +130,11 @@ async def test_our_own_usage_limit_shows_the_failed_callout_with_view_usage(fake
     settings.CHAT_TURNS_PER_DAY = 1
     owner = await db(make_user)("owner")
     chat = await db(make_chat)(fake, owner)
-    await db(ChatMessage.objects.create)(
-        chat=chat, role="user", content=[{"type": "text", "text": "used"}]
-    )
     async with socket(chat.pk, await db(session_cookie)(owner)) as frames:
         await frames.next()
+        await frames.send({"content": "used", "client_request_id": "b"})
+        await frames.next()
+        await db(Chat.objects.filter(pk=chat.pk).update)(status=ChatStatus.IDLE)
         await frames.send({"content": "one more", "client_request_id": "c"})
         frame = await frames.next()
     (callout,) = select(frame, "#chat-callout-slot [data-callout]")

@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from chatcore.fakeprovider import SCENARIOS
 from chatcore.models import Provider
@@ -18,6 +19,12 @@ from chatui.management.commands.demo import DEMO_MODELS, ensure_env_providers
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.django_db
+
+
+def _logs_in(username: str, password: str) -> bool:
+    """Whether the login form's authentication accepts these (django-axes needs a request)."""
+    request = RequestFactory().post("/accounts/login/")
+    return authenticate(request, username=username, password=password) is not None
 
 
 def _demo(port: int) -> str:
@@ -30,7 +37,7 @@ def test_demo_creates_the_user_and_the_fake_provider_with_every_scenario(monkeyp
     for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_COMPATIBLE_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
     _demo(8123)
-    assert authenticate(username="demo", password="demo") is not None
+    assert _logs_in("demo", "demo")
     provider = Provider.objects.get(name="demo")
     assert (provider.kind, provider.base_url) == ("fake", "http://127.0.0.1:8123/fake/openai/v1")
     assert provider.model_names == list(DEMO_MODELS)
@@ -49,7 +56,7 @@ def test_running_demo_again_duplicates_nothing_and_follows_the_port() -> None:
     assert User.objects.filter(username="demo").count() == 1
     assert Provider.objects.filter(name="demo").count() == 1
     assert Provider.objects.get(name="demo").base_url == "http://127.0.0.1:9000/fake/openai/v1"
-    assert authenticate(username="demo", password="demo") is not None
+    assert _logs_in("demo", "demo")
 
 
 @pytest.mark.parametrize(
@@ -125,7 +132,8 @@ def test_demo_makes_an_admin_account_only_in_demo_mode(settings, demo: bool, exi
     settings.DEMO = demo
     _demo(8123)
     _demo(8123)  # twice: still one account
-    admin = authenticate(username="admin", password="admin")
+    request = RequestFactory().post("/accounts/login/")
+    admin = authenticate(request, username="admin", password="admin")
     assert (admin is not None) is exists
     if admin is not None:
         assert (admin.is_staff, admin.is_superuser) == (True, True)
