@@ -5,7 +5,9 @@ runs them off the event loop and tells the runners. Sends are admitted in one
 transaction: an idempotent repeat (same client request id) returns the first
 answer and queues nothing; a chat with a turn in flight refuses a second one;
 the application's own daily turn limit refuses with a `usage_limit`
-`ChatError` (the one case the UI offers "View usage").
+`ChatError` (the one case the UI offers "View usage"). A chat's first message
+gives it its title when it has none (``titles.auto_title``, no provider call).
+Renaming, settings and deletion are in ``chatcore.chats.manage``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from chatcore.chats import lifecycle
+from chatcore.chats.titles import auto_title
 from chatcore.chats.validation import Outgoing
 from chatcore.contract import ChatError, parse_utc
 from chatcore.models import (
@@ -54,13 +57,21 @@ __all__ = [
 ]
 
 
-def create_chat(*, owner: User, provider: Provider, model: str = "", title: str = "") -> Chat:
+def create_chat(
+    *,
+    owner: User,
+    provider: Provider,
+    model: str = "",
+    title: str = "",
+    system_prompt: str = "",
+) -> Chat:
     """A new idle chat that remembers which provider key it starts with."""
     return Chat.objects.create(
         owner=owner,
         provider=provider,
         model=model or provider.default_model,
         title=title,
+        system_prompt=system_prompt,
         api_key_ref=provider.key_id,
         # OpenAI Responses continues a conversation by `previous_response_id`.
         chain_mode=provider.kind == ProviderKind.OPENAI_RESPONSES,
@@ -129,6 +140,10 @@ def send(chat: Chat, message: Outgoing, *, turns_per_day: int = 0) -> SendResult
         if not lifecycle.queue_turn(chat.pk):
             transaction.set_rollback(True)
             return SendResult(SendOutcome.BUSY)
+        # The first message names an untitled chat.
+        title = auto_title(message.content)
+        if title:
+            Chat.objects.filter(pk=chat.pk, title="").update(title=title)
     return SendResult(SendOutcome.ACCEPTED, message=stored)
 
 

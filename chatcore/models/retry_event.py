@@ -18,6 +18,8 @@ class ChatRetryEvent(models.Model):
     # must not need a migration here.
     kind = models.CharField(max_length=32)
     provider = models.CharField(max_length=64, blank=True)
+    # The model of the failed attempt (a chat may switch models between turns).
+    model = models.CharField(max_length=200, blank=True)
     status_code = models.PositiveSmallIntegerField(default=0)
     delay_ms = models.PositiveIntegerField()
     chain_broken = models.BooleanField(default=False)

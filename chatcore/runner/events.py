@@ -9,6 +9,9 @@ losing a character. A runner paces its chats with ``frame_interval_for``: 50 ms
 way (the runner, the layer, each web process) handles about ``FRAME_BUDGET``
 frames a second however many chats stream; text then arrives in fewer, larger
 frames instead of later and later.
+Each phase change (``status``, ``retry``, ``error``, ``done``) is also
+published to the owner's group as one small ``chat.status`` message, for the
+sidebars of the owner's open pages: a few per turn, never one per delta.
 The publisher also keeps what a snapshot needs (the provisional text
 published so far, the phase, an in-progress retry), because channel layers
 drop messages silently and clients resynchronise from it.
@@ -23,7 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from chatcore.chats.messaging import CHAT_EVENT, chat_group
+from chatcore.chats.messaging import CHAT_EVENT, chat_group, chat_status, user_group
+from chatcore.chats.summary import LiveStatus
 from chatcore.contract import ChatError, ChatRetry, Phase
 from chatcore.runner.bounded import bounded
 
@@ -93,8 +97,11 @@ class ChatEvents:
         frame_interval: float | Callable[[], float] = MIN_FRAME_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
         publish_timeout: float | None = PUBLISH_TIMEOUT,
+        owner_id: int | None = None,
     ) -> None:
         self._layer = layer
+        # The owner's pages hear of each phase change (their sidebars); None: nobody.
+        self._user_group = user_group(owner_id) if owner_id is not None else ""
         self._publish_timeout = publish_timeout
         self._chat_id = chat_id
         self._group = chat_group(chat_id)
@@ -120,6 +127,7 @@ class ChatEvents:
         self.state.attempt = attempt
         self.state.retry = None
         await self._publish("status", {"phase": phase.value}, flush_first=not starting)
+        await self._tell_owner(LiveStatus(phase))
 
     async def delta(self, text: str) -> None:
         """Queue text for the next frame; a frame goes out at most every ``frame_interval``."""
@@ -144,6 +152,7 @@ class ChatEvents:
         self.state.attempt = retry.attempt
         self.state.retry = retry
         await self._publish("retry", retry.to_json(), flush_first=False)
+        await self._tell_owner(LiveStatus(Phase.RETRYING, retry, retry.kind))
 
     async def error(self, error: ChatError, attempt: int) -> None:
         self._drop_pending()
@@ -151,6 +160,7 @@ class ChatEvents:
         self.state.phase = Phase.FAILED
         self.state.retry = None
         await self._publish("error", error.to_json(), flush_first=False, attempt=attempt)
+        await self._tell_owner(LiveStatus(Phase.FAILED, kind=error.kind))
 
     async def done(self, message_id: int, attempt: int, *, stopped: bool = False) -> None:
         """The attempt's text is now the persisted message (``stopped``: cut short by Stop)."""
@@ -160,6 +170,7 @@ class ChatEvents:
             data["stopped"] = True
             self._drop_pending()  # the stored text already holds it; the page re-renders
         await self._publish("done", data, flush_first=not stopped, attempt=attempt)
+        await self._tell_owner(LiveStatus(Phase.IDLE))
 
     async def close(self) -> None:
         """Stop the frame timer (the turn is over or cancelled)."""
@@ -198,6 +209,19 @@ class ChatEvents:
                     self._timer = None
                 await self._send_pending()
             await self._send(event, data, self.state.attempt if attempt is None else attempt)
+
+    async def _tell_owner(self, status: LiveStatus) -> None:
+        """The phase change for the owner's sidebars (best-effort, like every event)."""
+        if not self._user_group:
+            return
+        try:
+            sent = self._layer.group_send(self._user_group, chat_status(self._chat_id, status))
+            if self._publish_timeout is None:
+                await sent
+            else:
+                await bounded(sent, self._publish_timeout)
+        except Exception:
+            log.warning("could not tell the owner of chat %s of its status", self._chat_id)
 
     async def _send(self, event: str, data: dict[str, Any], attempt: int) -> None:
         self.state.seq += 1

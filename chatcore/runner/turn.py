@@ -211,6 +211,7 @@ class Turn:
             classified=classified,
             seq=self.seq,
             clear_chain=classified.chain_broken,
+            model=self.ctx.model,
         )
 
     async def _succeed(self, text: str, finish: Finish) -> str:
@@ -224,6 +225,7 @@ class Turn:
             finish=finish,
             seq=self.seq + 1,
             store_response_id=self.adapter.supports_chaining,
+            model=self.ctx.model,
         )
         if message_id is not None:
             await self.events.done(message_id, self.buffer.attempt)
