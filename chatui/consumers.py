@@ -6,7 +6,9 @@
   else (another user's chat, or no such chat) with 4403; the Origin is checked
   in ``chatui/asgi.py``;
 * on connect it joins the chat's group and sends a snapshot (transcript,
-  provisional text, callout) as fragments htmx swaps by id;
+  provisional text, callout) as fragments htmx swaps by id; it also carries
+  the page's sidebar (``chatui.sidebar_consumer.SidebarConsumer``, its base:
+  the owner's group, the status of every chat of theirs);
 * runner events (``chat.event``) are applied in ``seq`` order: older ones are
   dropped, a gap triggers a fresh snapshot instead;
 * client frames (``chatui.frames``) become commands of the chats service
@@ -27,7 +29,6 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from channels.db import aclose_old_connections, database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from prometheus_client import Counter
 
@@ -35,10 +36,18 @@ from chatcore.chats import ChatService, SendOutcome, chat_group
 from chatcore.models import Chat
 from chatcore.runner.snapshot import chat_snapshot
 from chatui import live
+from chatui.chat_settings import render_settings
 from chatui.frames import ClientFrame, FrameError, parse_frame
+from chatui.sidebar_consumer import (
+    CLOSE_GONE,
+    CLOSE_UNAUTHENTICATED,
+    SIDEBAR_MESSAGES,
+    SidebarConsumer,
+)
 
 __all__ = [
     "CLOSE_FORBIDDEN",
+    "CLOSE_GONE",
     "CLOSE_UNAUTHENTICATED",
     "PAGE_RESYNCS",
     "WATCH_INTERVAL",
@@ -58,7 +67,6 @@ PAGE_RESYNCS = Counter(
 
 # Seconds of silence during an active turn after which the page is resynchronised.
 WATCH_INTERVAL = 5.0
-CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 
 P = ParamSpec("P")
@@ -75,7 +83,7 @@ def _owns(chat_id: int, user_id: int) -> bool:
     return Chat.objects.filter(pk=chat_id, owner_id=user_id).exists()
 
 
-class ChatConsumer(AsyncWebsocketConsumer):
+class ChatConsumer(SidebarConsumer):
     """The live socket of one chat page (see the module docstring)."""
 
     chat_id = 0
@@ -96,10 +104,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.chat_id, self.group = chat_id, chat_group(chat_id)
+        self.current_chat = chat_id
         # Join before the snapshot: events published meanwhile queue up and
         # are then applied or dropped by their seq, so none falls in between.
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self._resync()
+        await self.join_sidebar(int(user.pk))
         self._last_event = time.monotonic()
         self._watchdog = asyncio.create_task(self._watch())
 
@@ -108,6 +118,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self._watchdog.cancel()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        await super().disconnect(code)
+
+    async def current_chat_removed(self) -> None:
+        """The chat was deleted (in another tab, or through the API): say so, and close."""
+        await self.send(text_data=live.render_notice("deleted"))
+        await self.close(code=CLOSE_GONE)
 
     async def _watch(self) -> None:
         """Ask this consumer to check on a silent turn now and then (``chat_watch``).
@@ -152,6 +168,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         kind = message.get("type")
         if kind == "chat.event" and message.get("event") == "delta":
             await self.chat_event(message)
+        elif kind in SIDEBAR_MESSAGES:
+            await self._sidebar(message)
         elif kind == "chat.watch":
             await self.chat_watch(message)  # a resync closes stale connections itself
         else:
@@ -234,8 +252,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
 
     async def chat_changed(self, message: dict[str, Any]) -> None:
-        """The chat changed outside a turn (another page, an operator): show it as it is."""
+        """The chat changed outside a turn (another page, an operator, its settings): show it
+        as it is, header included."""
         await self._resync()
+        header = await _db(render_settings, self.chat_id)
+        if header:
+            await self.send(text_data=header)
 
     @property
     def chats(self) -> ChatService:

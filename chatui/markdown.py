@@ -43,9 +43,9 @@ from pygments.util import ClassNotFound
 __all__ = [
     "ALLOWED_ATTRIBUTES",
     "ALLOWED_TAGS",
+    "TAIL_LIMIT",
     "AppendCode",
     "AppendDone",
-    "TAIL_LIMIT",
     "ReplaceTail",
     "StreamRenderer",
     "code_css",
