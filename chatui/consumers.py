@@ -91,6 +91,7 @@ class ChatConsumer(SidebarConsumer):
     _last_event = 0.0
     _watchdog: asyncio.Task[None] | None = None
     view: live.ChatView | None = None
+    _gone = False  # the chat was deleted: the socket is closing
 
     async def connect(self) -> None:
         # Accept first: a close code reaches the browser only on an open socket.
@@ -122,6 +123,9 @@ class ChatConsumer(SidebarConsumer):
 
     async def current_chat_removed(self) -> None:
         """The chat was deleted (in another tab, or through the API): say so, and close."""
+        if self._gone:
+            return
+        self._gone = True
         await self.send(text_data=live.render_notice("deleted"))
         await self.close(code=CLOSE_GONE)
 
@@ -165,15 +169,21 @@ class ChatConsumer(SidebarConsumer):
         # to the process's one sync thread per message. Deltas (20 a second per
         # chat) touch no database, and queued behind each other in that thread
         # they made every page's text seconds late; a gap's resync closes them.
+        if self._gone:
+            return
         kind = message.get("type")
-        if kind == "chat.event" and message.get("event") == "delta":
-            await self.chat_event(message)
-        elif kind in SIDEBAR_MESSAGES:
-            await self._sidebar(message)
-        elif kind == "chat.watch":
-            await self.chat_watch(message)  # a resync closes stale connections itself
-        else:
-            await super().dispatch(message)
+        try:
+            if kind == "chat.event" and message.get("event") == "delta":
+                await self.chat_event(message)
+            elif kind in SIDEBAR_MESSAGES:
+                await self._sidebar(message)
+            elif kind == "chat.watch":
+                await self.chat_watch(message)  # a resync closes stale connections itself
+            else:
+                await super().dispatch(message)
+        except Chat.DoesNotExist:
+            # Deleted meanwhile (its runner's last event can come before the news).
+            await self.current_chat_removed()
 
     async def _resync(self) -> live.ChatView:
         await aclose_old_connections()
@@ -249,7 +259,7 @@ class ChatConsumer(SidebarConsumer):
             else:
                 await self._retry_now()
         except Chat.DoesNotExist:
-            await self.close(code=CLOSE_FORBIDDEN)
+            await self.current_chat_removed()
 
     async def chat_changed(self, message: dict[str, Any]) -> None:
         """The chat changed outside a turn (another page, an operator, its settings): show it

@@ -44,6 +44,7 @@ class _ChatMessageInline(_ReadOnlyInline):
         "created_at",
         "role",
         "text",
+        "model",
         "provider_response_id",
         "input_tokens",
         "output_tokens",
@@ -58,6 +59,7 @@ class _ChatRetryEventInline(_ReadOnlyInline):
         "attempt",
         "kind_pill",
         "provider",
+        "model",
         "status_code",
         "delay_ms",
         "chain_broken",
@@ -93,7 +95,20 @@ class ChatAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     actions = ("clear_error", "requeue_last_turn")
     inlines = (_ChatMessageInline, _ChatRetryEventInline)
     fieldsets = (
-        (None, {"fields": ("title", "owner", "provider", "model", "status", "updated_at")}),
+        (
+            None,
+            {
+                "fields": (
+                    "title",
+                    "owner",
+                    "provider",
+                    "model",
+                    "system_prompt",
+                    "status",
+                    "updated_at",
+                )
+            },
+        ),
         ("Last error", {"fields": ("error_kind", "last_error_block")}),
         (
             "Runner state",
@@ -118,6 +133,7 @@ class ChatAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "owner",
         "provider",
         "model",
+        "system_prompt",
         "status",
         "updated_at",
         "error_kind",
@@ -227,12 +243,13 @@ class ChatRetryEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "attempt",
         "kind_pill",
         "provider",
+        "model",
         "status_code",
         "delay_ms",
         "chain_broken",
         "retrying_at",
     )
-    list_filter = ("kind", "provider", "chain_broken")
+    list_filter = ("kind", "provider", "model", "chain_broken")
     list_select_related = ("chat",)
     search_fields = ("chat__title",)
 

@@ -243,7 +243,12 @@ def test_bad_chat_ids_are_json_404s(world: World, method: str, template: str, ba
 _WRONG_METHODS = [
     pytest.param(method, template, id=f"{method}-{template}")
     for method in ("PUT", "PATCH", "DELETE")
-    for template in ("/api/chats/", "/api/chats/{}/", "/api/chats/{}/messages/", "/api/chats/{}/stop/")
+    for template in (
+        "/api/chats/",
+        "/api/chats/{}/",
+        "/api/chats/{}/messages/",
+        "/api/chats/{}/stop/",
+    )
     # A chat itself is renamed or re-set (PATCH) and deleted (DELETE).
     if not (template == "/api/chats/{}/" and method in ("PATCH", "DELETE"))
 ]

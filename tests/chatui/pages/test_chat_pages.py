@@ -65,14 +65,21 @@ def test_the_sidebar_lists_only_my_chats_with_their_live_status(
     ],
 )
 def test_each_sidebar_entry_shows_its_chats_phase(
-    alice_client: Client, alice: User, demo_provider: Provider, status: str, live_state: dict, phase: str
+    alice_client: Client,
+    alice: User,
+    demo_provider: Provider,
+    status: str,
+    live_state: dict,
+    phase: str,
 ) -> None:
     chat = make_chat(owner=alice, provider=demo_provider, status=status, live_state=live_state)
     page = _page(alice_client, f"/chats/{chat.pk}/")
     (row,) = select(page, f'[data-sidebar-chat="{chat.pk}"]')
     assert row.attrs["data-status"] == phase
     assert select(row, '[aria-current="page"]'), "the open chat is highlighted"
-    assert "ws-connect" not in select(page, "[data-sidebar]")[0].attrs, "the chat's socket serves it"
+    assert "ws-connect" not in select(page, "[data-sidebar]")[0].attrs, (
+        "the chat's socket serves it"
+    )
 
 
 def test_the_sidebar_groups_chats_by_last_activity_newest_first(
