@@ -14,10 +14,10 @@ from chatui.gallery.dom import parse_html, select, text_of
 from chatui.markdown import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_TAGS,
+    TAIL_LIMIT,
     AppendCode,
     AppendDone,
     ReplaceTail,
-    TAIL_LIMIT,
     StreamRenderer,
     code_css,
     render_markdown,
