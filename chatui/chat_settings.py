@@ -59,8 +59,9 @@ def parse_model_choice(value: object) -> tuple[Provider, str] | None:
 
 
 def render_settings(chat_id: int) -> str:
-    """The chat's model picker and system prompt panel, as fragments for its socket
-    ("" when the chat is gone)."""
+    """The chat's model picker, system prompt button and text box, as fragments for its
+    socket ("" when the chat is gone). Not their forms: a form swapped away would drop the
+    answer to the request it just made (the notice of the change)."""
     chat = Chat.objects.select_related("provider").filter(pk=chat_id).first()
     if chat is None:
         return ""
@@ -70,6 +71,7 @@ def render_settings(chat_id: int) -> str:
         "system_prompt_limit": MAX_SYSTEM_PROMPT_CHARS,
         "oob": True,
     }
-    return render_to_string("chats/_chat_settings_head.html", context) + render_to_string(
-        "chats/_chat_settings.html", context
+    return "".join(
+        render_to_string(f"chats/{name}.html", context)
+        for name in ("_model_select", "_prompt_toggle", "_system_prompt_box")
     )

@@ -130,7 +130,14 @@
     const column = scroller && scroller.firstElementChild;
     if (!scroller || !column) return;
     let atEnd = true;
+    let jumping = null; // a smooth scroll to the end in progress (its fallback timer)
     const distance = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
+    const landed = () => {
+      clearTimeout(jumping);
+      jumping = null;
+      atEnd = true;
+      toEnd(false); // the answer may have grown while we scrolled
+    };
     const toEnd = (smooth) => {
       const reduce = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
       scroller.scrollTo({ top: scroller.scrollHeight, behavior: smooth && !reduce ? "smooth" : "auto" });
@@ -138,11 +145,14 @@
     const showJump = (show) => { if (jump) jump.hidden = !show; };
     toEnd(false);
     scroller.addEventListener("scroll", () => {
+      if (jumping) return;
       atEnd = distance() <= NEAR_END_PX;
       if (atEnd) showJump(false);
     }, { passive: true });
+    scroller.addEventListener("scrollend", () => { if (jumping) landed(); });
     // Text arriving grows the column; a notice or the settings panel shrinks the view.
     const resized = new ResizeObserver(() => {
+      if (jumping) return;
       if (atEnd) toEnd(false);
       else if (distance() > NEAR_END_PX) showJump(true);
     });
@@ -152,6 +162,8 @@
       jump.addEventListener("click", () => {
         atEnd = true;
         showJump(false);
+        clearTimeout(jumping);
+        jumping = setTimeout(landed, 1000); // browsers without "scrollend"
         toEnd(true);
         // The button is gone: the composer is where a reader goes next.
         const box = chat.querySelector("[data-composer] textarea[name=content]");
@@ -197,6 +209,17 @@
     } else if (target.closest("[data-settings-close]")) {
       setSettings(false);
     }
+  });
+
+  // A saved prompt closes the panel; a swapped toggle tells the truth about it.
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const form = event.target.closest && event.target.closest("[data-system-prompt-form]");
+    if (form && event.detail.successful) setSettings(false);
+  });
+  document.addEventListener("htmx:wsAfterMessage", () => {
+    const toggle = document.querySelector("[data-settings-toggle]");
+    const panel = toggle && settingsPanel(toggle);
+    if (panel) toggle.setAttribute("aria-expanded", panel.hidden ? "false" : "true");
   });
 
   document.addEventListener("keydown", (event) => {

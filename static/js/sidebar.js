@@ -117,12 +117,15 @@
     }
     if (shown) {
       const moved = shown.dataset.activity !== node.dataset.activity;
+      const focused = shown.contains(document.activeElement);
       const snippet = shown.querySelector("[data-search-snippet]");
       if (snippet && !node.querySelector("[data-search-snippet]")) {
         node.querySelector("[data-sidebar-link]").appendChild(snippet);
       }
       shown.replaceWith(node);
       if (moved) place(node);
+      // The entry was replaced under the reader: keep their place.
+      if (focused) node.querySelector("[data-sidebar-link]").focus({ preventScroll: true });
     } else if (recentView()) {
       place(node);
     }

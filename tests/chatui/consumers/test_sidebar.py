@@ -205,7 +205,7 @@ async def test_a_settings_change_updates_every_open_page_of_the_chat(fake, layer
         await ChatService(layer).update_settings(
             chat.pk, model="demo-flaky", system_prompt="Be brief."
         )
-        frame = await frames.until("#chat-settings-head")
+        frame = await frames.until("#chat-model")
         (selected,) = select(frame, "[data-model-select] option[selected]")
         assert text_of(selected) == "demo-flaky"
         assert text_of(select(frame, "[data-system-prompt]")[0]) == "Be brief."
