@@ -219,6 +219,9 @@ CHAT_STARTUP_TIMEOUT = float(os.environ.get("CHAT_STARTUP_TIMEOUT", "60"))
 CHAT_MAX_TURNS = int(os.environ.get("CHAT_MAX_TURNS", "16"))
 CHAT_MAX_ATTEMPTS = int(os.environ.get("CHAT_MAX_ATTEMPTS", "25"))
 CHAT_RETRY_AFTER_CEILING = float(os.environ.get("CHAT_RETRY_AFTER_CEILING", "600"))
+# PostgreSQL's text search configuration for searching chats' messages ("simple":
+# words as written; "english" and others add stemming). SQLite matches substrings.
+CHAT_SEARCH_CONFIG = os.environ.get("CHAT_SEARCH_CONFIG", "simple").strip() or "simple"
 # The application's own limit on turns per user per day (0 = unlimited).
 CHAT_TURNS_PER_DAY = int(os.environ.get("CHAT_TURNS_PER_DAY", "0"))
 # /metrics: staff sessions, or `Authorization: Bearer <METRICS_TOKEN>` when set.

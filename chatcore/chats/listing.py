@@ -143,7 +143,7 @@ def _matching_messages(owner_id: int, terms: list[str]) -> QuerySet[ChatMessage]
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchVector
 
-        config = getattr(settings, "CHAT_SEARCH_CONFIG", "simple")
+        config = settings.CHAT_SEARCH_CONFIG
         # Each word as a prefix ("retr" finds "retry"); \w+ words need no escaping,
         # quoting them keeps the raw query well-formed whatever they contain.
         raw = " & ".join(f"'{term}':*" for term in terms)
