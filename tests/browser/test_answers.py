@@ -214,7 +214,8 @@ def test_regenerate_and_edit_each_run_one_turn_and_keep_versions(
     send(page, "first question")
     wait_for_answer(page)
     page.click("[data-regenerate]")
-    page.wait_for_selector("[data-provisional]")
+    # Attached, not visible: a two-word echo may stream and end between two polls.
+    page.wait_for_selector("[data-provisional]", state="attached")
     wait_for_answer(page)
     assert page.inner_text('[data-role="assistant"] [data-versions]') == "2 / 2"
     assert len(assistant_texts(page)) == 1, "one answer shown, the other kept as a version"
@@ -225,7 +226,7 @@ def test_regenerate_and_edit_each_run_one_turn_and_keep_versions(
     page.click('[data-role="user"] [data-edit]')
     page.fill("[data-edit-form] textarea", "second question")
     page.press("[data-edit-form] textarea", "Enter")
-    page.wait_for_selector("[data-provisional]")
+    page.wait_for_selector("[data-provisional]", state="attached")
     wait_for_answer(page)
     assert page.inner_text('[data-role="user"] [data-versions]') == "2 / 2"
     assert assistant_texts(page) == [rendered_text("second question")]
