@@ -240,8 +240,13 @@ def chatd(env: dict[str, str]) -> Child:
 
 
 # -- data and clients ----------------------------------------------------------------------
-def _create_chats(base_url: str, models: list[str]) -> tuple[list[int], str]:
-    """Chats of one user, one per model, and a logged-in session cookie for them."""
+def _create_chats(base_url: str, models: list[str]) -> list[tuple[int, str]]:
+    """One chat per model, each of its own user, with a logged-in session cookie.
+
+    One user per chat, as in real use: every page of a user also hears of each
+    of that user's chats (the sidebar's group), so one user with hundreds of
+    open chats would measure a fan-out no one has.
+    """
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.models import User
@@ -251,19 +256,22 @@ def _create_chats(base_url: str, models: list[str]) -> tuple[list[int], str]:
     from chatcore.chats import create_chat
     from chatcore.models import Provider
 
-    user, _ = User.objects.get_or_create(username="bench-load")
     provider, _ = Provider.objects.update_or_create(
         name="bench-load",
         defaults={"kind": "fake", "base_url": base_url, "models": sorted(set(models))},
     )
-    chats = [create_chat(owner=user, provider=provider, model=m).pk for m in models]
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
+    chats = []
+    for n, model in enumerate(models):
+        user, _ = User.objects.get_or_create(username=f"bench-load-{n}")
+        chat = create_chat(owner=user, provider=provider, model=model)
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        chats.append((chat.pk, str(session.session_key)))
     connections.close_all()  # leave the database to the server
-    return chats, str(session.session_key)
+    return chats
 
 
 async def _connect(port: int, chat_id: int, session: str) -> Any:
@@ -304,14 +312,14 @@ async def _turn(socket_: Any, start_after: float, deadline: float) -> Turn:
     return turn
 
 
-async def _open_all(port: int, chats: list[int], session: str) -> list[Any]:
+async def _open_all(port: int, chats: list[tuple[int, str]]) -> list[Any]:
     gate = asyncio.Semaphore(20)  # Daphne drops sockets not accepted within 5 s
 
-    async def one(chat_id: int) -> Any:
+    async def one(chat_id: int, session: str) -> Any:
         async with gate:
             return await _connect(port, chat_id, session)
 
-    return list(await asyncio.gather(*(one(chat_id) for chat_id in chats)))
+    return list(await asyncio.gather(*(one(*chat) for chat in chats)))
 
 
 async def _run_turns(sockets: list[Any], seconds: float, spread: float) -> list[Turn]:
@@ -377,7 +385,7 @@ async def measure(layer: str, args: argparse.Namespace, fake: FakeProviderProces
     family = "load-" if args.plain else "load-md-"
     tokens, model = round(args.rate * args.seconds), f"{family}{args.rate:g}tps-{args.seconds:g}s"
     models = [f"{family}{args.rate:g}tps-1s", model, *[model] * args.chats]
-    chats, session = await asyncio.to_thread(_create_chats, fake.openai_base_url, models)
+    chats = await asyncio.to_thread(_create_chats, fake.openai_base_url, models)
     scope = _redis_layer() if layer == "redis" else _no_redis()
     with scope as redis_url:
         env = _server_env(args.database, redis_url, args.chats, args.runner)
@@ -388,14 +396,14 @@ async def measure(layer: str, args: argparse.Namespace, fake: FakeProviderProces
         server = children["server"]
         try:
             port = server.port
-            for chat_id, seconds in ((chats[0], 1.0), (chats[1], args.seconds)):
-                sockets = await _open_all(port, [chat_id], session)
+            for chat, seconds in ((chats[0], 1.0), (chats[1], args.seconds)):
+                sockets = await _open_all(port, [chat])
                 turns = await _run_turns(sockets, seconds, args.spread)  # the first warms up
                 await _close(sockets)
             single = tally(turns, tokens)
             await asyncio.sleep(2)  # closed sockets are released
             before = server.rss_kb()
-            sockets = await _open_all(port, chats[2:], session)
+            sockets = await _open_all(port, chats[2:])
             await asyncio.sleep(2)
             idle = server.rss_kb()
             pids = {name: child.process.pid for name, child in children.items()}

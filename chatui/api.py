@@ -29,11 +29,13 @@ from django.views import csrf, defaults
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from chatcore.chats import (
+    MAX_SYSTEM_PROMPT_CHARS,
     ChatService,
     MessageRefused,
     SendOutcome,
     SendResult,
-    create_chat,
+    SettingsRefused,
+    search_chats,
     storable_text,
     validate_message,
     validate_request_id,
@@ -109,6 +111,7 @@ def _chat_json(chat: Chat) -> dict[str, Any]:
         "title": chat.title,
         "provider": chat.provider.name,
         "model": chat.model,
+        "system_prompt": chat.system_prompt,
         "status": chat.status,
         "last_error": chat.error.to_json() if chat.error is not None else None,
         "created_at": chat.created_at.isoformat(),
@@ -186,29 +189,54 @@ async def chats(request: HttpRequest) -> HttpResponse:
     if user is None:
         return _error(401, "authentication required")
     if request.method == "GET":
+        query = request.GET.get("q", "")
+        if query.strip():
+            found = await sync_to_async(_search)(user, query)
+            return JsonResponse({"query": query, "chats": found})
         listing = await sync_to_async(_list_chats)(user)
         return JsonResponse({"chats": listing})
     data = _json_body(request)
     if isinstance(data, JsonResponse):
         return data
-    created = await sync_to_async(_create_chat)(user, data)
-    if isinstance(created, JsonResponse):
-        return created
-    return JsonResponse(created, status=201)
+    checked = await sync_to_async(_create_chat)(user, data)
+    if isinstance(checked, JsonResponse):
+        return checked
+    chat = await ChatService(get_channel_layer()).create(owner=user, **checked)
+    return JsonResponse(await sync_to_async(_chat_json)(chat), status=201)
 
 
 def _list_chats(user: Any) -> list[dict[str, Any]]:
-    return [_chat_json(chat) for chat in Chat.objects.for_owner(user).select_related("provider")]
+    chats = Chat.objects.for_owner(user).select_related("provider").order_by("-updated_at", "-id")
+    return [_chat_json(chat) for chat in chats]
+
+
+def _search(user: Any, query: str) -> list[dict[str, Any]]:
+    """The user's chats matching ``query`` (title or a message), each with the snippet of
+    its newest matching message (``match``: null when only the title matched)."""
+    hits = search_chats(int(user.pk), query)
+    chats = Chat.objects.select_related("provider").in_bulk([hit.summary.chat_id for hit in hits])
+    found = []
+    for hit in hits:
+        snippet = hit.snippet
+        match = None
+        if snippet is not None:
+            match = {"text": snippet.before + snippet.match + snippet.after, "term": snippet.match}
+        found.append({**_chat_json(chats[hit.summary.chat_id]), "match": match})
+    return found
 
 
 def _create_chat(user: Any, data: dict[str, Any]) -> dict[str, Any] | JsonResponse:
+    """The checked fields of a new chat, or the error to answer."""
     ref, model, title = data.get("provider"), data.get("model", ""), data.get("title", "")
+    prompt = data.get("system_prompt", "")
     if not isinstance(ref, (str, int)) or isinstance(ref, bool) or ref == "":
         return _error(400, "provider is required: a provider name or id")
-    if not isinstance(model, str) or not isinstance(title, str):
-        return _error(400, "model and title must be strings")
-    if not all(storable_text(text) for text in (model, title, str(ref))):
+    if not all(isinstance(text, str) for text in (model, title, prompt)):
+        return _error(400, "model, title and system_prompt must be strings")
+    if not all(storable_text(text) for text in (model, title, prompt, str(ref))):
         return _error(400, "provider, model and title must not contain NUL or lone surrogates")
+    if len(prompt.strip()) > MAX_SYSTEM_PROMPT_CHARS:
+        return _error(400, f"system_prompt is longer than {MAX_SYSTEM_PROMPT_CHARS} characters")
     providers = Provider.objects.enabled()
     # isascii: str.isdigit() also accepts "²" and other digits int() refuses.
     if isinstance(ref, int) or (ref.isascii() and ref.isdigit()):
@@ -222,15 +250,80 @@ def _create_chat(user: Any, data: dict[str, Any]) -> dict[str, Any] | JsonRespon
         return _error(400, f"model names are at most {_MODEL_MAX_LENGTH} characters")
     if not model or (provider.model_names and model not in provider.model_names):
         return _error(400, "unknown model for this provider", models=provider.model_names)
-    chat = create_chat(owner=user, provider=provider, model=model, title=title.strip()[:200])
-    return _chat_json(chat)
+    return {
+        "provider": provider,
+        "model": model,
+        "title": title.strip()[:200],
+        "system_prompt": prompt.strip(),
+    }
 
 
-@_allow("GET")
+@_allow("GET", "PATCH", "DELETE")
 @_owner_only
 async def chat_detail(request: HttpRequest, chat: Chat) -> HttpResponse:
+    """GET the chat; PATCH ``{title?, provider?, model?, system_prompt?}``; DELETE it."""
+    if request.method == "DELETE":
+        await ChatService(get_channel_layer()).delete(chat.pk)
+        return HttpResponse(status=204)
+    if request.method == "PATCH":
+        return await _patch(request, chat)
     snapshot = await chat_snapshot(get_channel_layer(), chat.pk)
     return JsonResponse({**_chat_json(chat), **_live_fields(snapshot)})
+
+
+_PATCHABLE = frozenset({"title", "provider", "model", "system_prompt"})
+
+
+async def _patch(request: HttpRequest, chat: Chat) -> HttpResponse:
+    """Rename, switch the next turn's model (and provider), set the system prompt."""
+    data = _json_body(request)
+    if isinstance(data, JsonResponse):
+        return data
+    unknown = sorted(set(data) - _PATCHABLE)
+    if unknown or not data:
+        return _error(400, f"send some of {sorted(_PATCHABLE)}", unknown=unknown)
+    service = ChatService(get_channel_layer())
+    try:
+        if "title" in data:
+            await service.rename(chat.pk, data["title"])
+        options = await sync_to_async(_settings_options)(data)
+        if options:
+            await service.update_settings(chat.pk, **options)
+    except SettingsRefused as refused:
+        return _error(400, refused.reason)
+    except _BadProvider:
+        return _error(400, "unknown provider: give a provider name or id")
+    fresh = await sync_to_async(_owned)(await _authenticated(request), chat.pk)
+    if fresh is None:
+        return _error(404, "no such chat")
+    return JsonResponse(_chat_json(fresh))
+
+
+class _BadProvider(ValueError):
+    pass
+
+
+def _settings_options(data: dict[str, Any]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if "provider" in data:
+        ref = data["provider"]
+        if isinstance(ref, bool) or not isinstance(ref, (str, int)):
+            raise _BadProvider
+        providers = Provider.objects.all()
+        if isinstance(ref, int) or (ref.isascii() and ref.isdigit()):
+            provider = providers.filter(pk=int(ref)).first()
+        else:
+            provider = providers.filter(name=ref).first()
+        if provider is None:
+            raise _BadProvider
+        options["provider"] = provider
+    if "model" in data:
+        if not isinstance(data["model"], str):
+            raise SettingsRefused("model must be a string")
+        options["model"] = data["model"]
+    if "system_prompt" in data:
+        options["system_prompt"] = data["system_prompt"]
+    return options
 
 
 def _live_fields(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -245,7 +338,8 @@ def _live_fields(snapshot: dict[str, Any]) -> dict[str, Any]:
 
 def _message_json(message: dict[str, Any]) -> dict[str, Any]:
     """A transcript row with its rendered HTML (answers are markdown; questions plain text)."""
-    shown = {key: message[key] for key in ("id", "role", "text", "created_at", "stopped")}
+    keys = ("id", "role", "text", "created_at", "stopped", "model")
+    shown = {key: message[key] for key in keys}
     if message["role"] == "assistant":
         shown["html"] = str(render_markdown(message["text"]))
     else:
@@ -299,8 +393,10 @@ def _accepted(chat: Chat, result: SendResult) -> HttpResponse:
 
 
 def _request_id(request: HttpRequest, data: dict[str, Any]) -> str | JsonResponse:
-    # Only a missing (or null) id is "none": an empty object or list is a malformed one.
-    request_id = request.headers.get("Idempotency-Key") or data.get("client_request_id")
+    # Only a missing (or null) id is "none": a falsy non-string ({}, 0, false) is
+    # no more "no id" than a truthy one.
+    header = request.headers.get("Idempotency-Key")
+    request_id = header if header else data.get("client_request_id")
     if request_id is None:
         request_id = ""
     if not isinstance(request_id, str):

@@ -32,6 +32,7 @@ __all__ = [
     "PageState",
     "callout_context",
     "callout_title",
+    "pill_repeats_title",
     "region_context",
     "seconds_until",
     "select_callout",
@@ -258,8 +259,15 @@ def _failed(error: ChatError, usage_url: str) -> dict[str, Any]:
     return context
 
 
+def pill_repeats_title(state: str, kind: str) -> bool:
+    """Whether the callout's title already names the kind ("Rate limited" for
+    ``rate_limit``): the pill then only repeats it, and is not shown."""
+    return state == CalloutState.RETRYING and kind in _RETRYING_TITLES
+
+
 def _finish(context: dict[str, Any], dom_id: str) -> dict[str, Any]:
     context["dom_id"] = dom_id
+    context["pill_redundant"] = pill_repeats_title(context["phase"], context["kind"])
     context["delayed_title"] = DELAYED_START_TITLE
     context["delayed_after"] = DELAYED_START_SECONDS
     context["announce"] = _announcement(context)
@@ -300,7 +308,8 @@ def region_context(
 
 def _announcement(context: Mapping[str, Any]) -> str:
     """What screen readers hear once per state change: never the ticking seconds."""
-    parts = [context["title"], context["label"], context["message"]]
+    label = "" if context.get("pill_redundant") else context["label"]
+    parts = [context["title"], label, context["message"]]
     if context["attempt"]:
         parts.append(f"Attempt {context['attempt']}")
     return ". ".join(part.rstrip(".") for part in parts if part) + "."

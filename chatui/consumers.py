@@ -6,7 +6,9 @@
   else (another user's chat, or no such chat) with 4403; the Origin is checked
   in ``chatui/asgi.py``;
 * on connect it joins the chat's group and sends a snapshot (transcript,
-  provisional text, callout) as fragments htmx swaps by id;
+  provisional text, callout) as fragments htmx swaps by id; it also carries
+  the page's sidebar (``chatui.sidebar_consumer.SidebarConsumer``, its base:
+  the owner's group, the status of every chat of theirs);
 * runner events (``chat.event``) are applied in ``seq`` order: older ones are
   dropped, a gap triggers a fresh snapshot instead;
 * client frames (``chatui.frames``) become commands of the chats service
@@ -27,17 +29,24 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from channels.db import aclose_old_connections, database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 
 from chatcore.chats import ChatService, SendOutcome, chat_group
 from chatcore.models import Chat
 from chatcore.runner.snapshot import chat_snapshot
 from chatui import live
+from chatui.chat_settings import render_settings
 from chatui.frames import ClientFrame, FrameError, parse_frame
 from chatui.metrics import OPEN_SOCKETS, PAGE_RESYNCS
+from chatui.sidebar_consumer import (
+    CLOSE_GONE,
+    CLOSE_UNAUTHENTICATED,
+    SIDEBAR_MESSAGES,
+    SidebarConsumer,
+)
 
 __all__ = [
     "CLOSE_FORBIDDEN",
+    "CLOSE_GONE",
     "CLOSE_UNAUTHENTICATED",
     "PAGE_RESYNCS",
     "WATCH_INTERVAL",
@@ -48,7 +57,6 @@ log = logging.getLogger(__name__)
 
 # Seconds of silence during an active turn after which the page is resynchronised.
 WATCH_INTERVAL = 5.0
-CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 
 # Refused sends answered with a notice named after the outcome (components/notice.html).
@@ -75,7 +83,7 @@ def _owns(chat_id: int, user_id: int) -> bool:
     return Chat.objects.filter(pk=chat_id, owner_id=user_id).exists()
 
 
-class ChatConsumer(AsyncWebsocketConsumer):
+class ChatConsumer(SidebarConsumer):
     """The live socket of one chat page (see the module docstring)."""
 
     chat_id = 0
@@ -84,6 +92,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     _watchdog: asyncio.Task[None] | None = None
     _counted = False  # counted in OPEN_SOCKETS (an authorised chat socket)
     view: live.ChatView | None = None
+    _gone = False  # the chat was deleted: the socket is closing
 
     async def connect(self) -> None:
         # Accept first: a close code reaches the browser only on an open socket.
@@ -99,10 +108,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.chat_id, self.group = chat_id, chat_group(chat_id)
         OPEN_SOCKETS.inc()
         self._counted = True
+        self.current_chat = chat_id
         # Join before the snapshot: events published meanwhile queue up and
         # are then applied or dropped by their seq, so none falls in between.
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self._resync()
+        await self.join_sidebar(int(user.pk))
         self._last_event = time.monotonic()
         self._watchdog = asyncio.create_task(self._watch())
 
@@ -114,6 +125,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self._watchdog.cancel()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        await super().disconnect(code)
+
+    async def current_chat_removed(self) -> None:
+        """The chat was deleted (in another tab, or through the API): say so, and close."""
+        if self._gone:
+            return
+        self._gone = True
+        await self.send(text_data=live.render_notice("deleted"))
+        await self.close(code=CLOSE_GONE)
 
     async def _watch(self) -> None:
         """Ask this consumer to check on a silent turn now and then (``chat_watch``).
@@ -155,13 +175,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # to the process's one sync thread per message. Deltas (20 a second per
         # chat) touch no database, and queued behind each other in that thread
         # they made every page's text seconds late; a gap's resync closes them.
+        if self._gone:
+            return
         kind = message.get("type")
-        if kind == "chat.event" and message.get("event") == "delta":
-            await self.chat_event(message)
-        elif kind == "chat.watch":
-            await self.chat_watch(message)  # a resync closes stale connections itself
-        else:
-            await super().dispatch(message)
+        try:
+            if kind == "chat.event" and message.get("event") == "delta":
+                await self.chat_event(message)
+            elif kind in SIDEBAR_MESSAGES:
+                await self._sidebar(message)
+            elif kind == "chat.watch":
+                await self.chat_watch(message)  # a resync closes stale connections itself
+            else:
+                await super().dispatch(message)
+        except Chat.DoesNotExist:
+            # Deleted meanwhile (its runner's last event can come before the news).
+            await self.current_chat_removed()
 
     async def _resync(self) -> live.ChatView:
         await aclose_old_connections()
@@ -237,11 +265,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
             else:
                 await self._retry_now()
         except Chat.DoesNotExist:
-            await self.close(code=CLOSE_FORBIDDEN)
+            await self.current_chat_removed()
 
     async def chat_changed(self, message: dict[str, Any]) -> None:
-        """The chat changed outside a turn (another page, an operator): show it as it is."""
+        """The chat changed outside a turn (another page, an operator, its settings): show it
+        as it is, header included."""
         await self._resync()
+        header = await _db(render_settings, self.chat_id)
+        if header:
+            await self.send(text_data=header)
 
     @property
     def chats(self) -> ChatService:

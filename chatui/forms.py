@@ -6,13 +6,15 @@ from typing import Any
 
 from django import forms
 
+from chatcore.chats import MAX_MESSAGE_CHARS, MAX_SYSTEM_PROMPT_CHARS
 from chatcore.models import Provider
 
 __all__ = ["NewChatForm"]
 
 
 class NewChatForm(forms.Form):
-    """Start a chat: an enabled provider, one of its models, an optional title.
+    """Start a chat: an enabled provider, one of its models, an optional title and system
+    prompt, and (optionally) the first message, sent as soon as the chat exists.
 
     The model choices are the selected provider's (``Provider.model_names``),
     so a model from another provider does not validate.
@@ -21,6 +23,10 @@ class NewChatForm(forms.Form):
     provider = forms.ModelChoiceField(queryset=Provider.objects.none(), empty_label=None)
     model = forms.ChoiceField(choices=())
     title = forms.CharField(max_length=200, required=False)
+    system_prompt = forms.CharField(
+        max_length=MAX_SYSTEM_PROMPT_CHARS, required=False, widget=forms.Textarea
+    )
+    content = forms.CharField(max_length=MAX_MESSAGE_CHARS, required=False, widget=forms.Textarea)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from chatcore.contract import ChatError, ChatRetry, Phase, format_utc
+from chatcore.contract import ChatError, ChatRetry, Phase, format_utc, parse_utc
 from chatcore.models import ACTIVE_STATUSES
 from chatcore.runner.snapshot import database_snapshot
 from chatui.components import PageState, region_context
@@ -225,6 +225,8 @@ def message_context(message: Mapping[str, Any], *, turn_active: bool = False) ->
         "dom_id": f"message-{message['id']}",
         "message_id": message["id"],
         "created_at": message.get("created_at", ""),
+        "created_label": _time_label(message.get("created_at")),
+        "model": str(message.get("model") or ""),
         "stopped": bool(message.get("stopped")),
         # Changing the last question or answer waits for the turn in flight.
         "can_edit": bool(message.get("edit")) and not turn_active,
@@ -286,12 +288,21 @@ SEND_REFUSALS = frozenset(
 )  # fmt: skip
 
 
-def render_notice(code: str = "", *, accepted: str = "", **params: Any) -> SafeString:
+def render_notice(
+    code: str = "", *, accepted: str = "", oob: bool = False, **params: Any
+) -> SafeString:
     """The notice area: one short, fixed sentence per code (``""`` clears it).
 
     ``accepted`` names the client request id of a send the server stored: the
-    composer then lets go of that text."""
-    context = {"code": code, "accepted": accepted, "refusal": code in SEND_REFUSALS, **params}
+    composer then lets go of that text. ``oob``: for an htmx answer whose only
+    swap is this notice (out of band)."""
+    context = {
+        "code": code,
+        "accepted": accepted,
+        "refusal": code in SEND_REFUSALS,
+        "oob": oob,
+        **params,
+    }
     return render_to_string("components/notice.html", context)
 
 
@@ -308,6 +319,17 @@ def render_parts(
         html.append(render_controls(view))
     # Each part is a rendered template (autoescaped), so the joined whole is safe.
     return mark_safe("".join(html))
+
+
+def _time_label(value: object) -> str:
+    """A message's time as the page first shows it (UTC; the browser rewrites it in its own
+    time zone): the time today, else the date and time."""
+    moment = parse_utc(value)
+    if moment is None:
+        return ""
+    if moment.date() == timezone.now().astimezone(UTC).date():
+        return f"{moment:%H:%M} UTC"
+    return f"{moment:%d %b %Y, %H:%M} UTC"
 
 
 def _now_iso() -> str:

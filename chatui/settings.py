@@ -292,6 +292,9 @@ CHAT_STARTUP_TIMEOUT = float(os.environ.get("CHAT_STARTUP_TIMEOUT", "60"))
 CHAT_MAX_TURNS = int(os.environ.get("CHAT_MAX_TURNS", "16"))
 CHAT_MAX_ATTEMPTS = int(os.environ.get("CHAT_MAX_ATTEMPTS", "25"))
 CHAT_RETRY_AFTER_CEILING = float(os.environ.get("CHAT_RETRY_AFTER_CEILING", "600"))
+# PostgreSQL's text search configuration for searching chats' messages ("simple":
+# words as written; "english" and others add stemming). SQLite matches substrings.
+CHAT_SEARCH_CONFIG = os.environ.get("CHAT_SEARCH_CONFIG", "simple").strip() or "simple"
 # The application's own limits per user (chatcore/chats/admission.py; 0 = unlimited):
 # turns per UTC day, turns in flight at once across the user's chats, and sends
 # per minute.

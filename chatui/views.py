@@ -14,7 +14,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth import views as auth_views
@@ -26,13 +26,34 @@ from django.utils import timezone
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from chatcore.chats import create_chat, turns_used_today
-from chatcore.models import ACTIVE_STATUSES, Chat
+from chatcore.chats import (
+    MAX_SYSTEM_PROMPT_CHARS,
+    ChatService,
+    SendOutcome,
+    display_title,
+    recent_chats,
+    turns_used_today,
+    validate_message,
+)
+from chatcore.contract import format_utc
+from chatcore.models import Chat
 from chatcore.runner.snapshot import database_snapshot, release_channel
 from chatui import live
+from chatui.chat_settings import model_groups
 from chatui.forms import NewChatForm
+from chatui.sidebar import list_context
 
-__all__ = ["LoginView", "chat_detail", "chat_list", "chat_new", "healthz", "home", "usage"]
+__all__ = [
+    "LoginView",
+    "chat_detail",
+    "chat_header_context",
+    "chat_list",
+    "chat_new",
+    "healthz",
+    "home",
+    "shell_context",
+    "usage",
+]
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +81,28 @@ class LoginView(auth_views.LoginView):
         return context
 
 
+def shell_context(request: HttpRequest, *, current_chat: int = 0) -> dict[str, Any]:
+    """What the app shell needs: the sidebar of the user's chats (``current_chat`` is the
+    open one), and when it was read, so the page's socket sends what changed since."""
+    since = format_utc(timezone.now())  # before reading: nothing falls in between
+    summaries = recent_chats(int(request.user.pk or 0))
+    return {
+        "sidebar": list_context(summaries, current=current_chat),
+        "current_chat": current_chat,
+        "sidebar_socket": not current_chat,
+        "sidebar_since": since,
+    }
+
+
+def _start_page(request: _Request, form: NewChatForm) -> HttpResponse:
+    return render(request, "chats/new.html", {"form": form, **shell_context(request)})
+
+
 @login_required
 @vary_on_headers("HX-Request")
 def chat_list(request: _Request) -> HttpResponse:
-    chats = Chat.objects.for_owner(request.user).select_related("provider")
-    context = {"chats": chats, "any_active": any(c.status in ACTIVE_STATUSES for c in chats)}
-    template = "chats/_list.html" if request.htmx else "chats/list.html"
-    return render(request, template, context)
+    """The app's home: the sidebar of chats beside a new chat's start page."""
+    return _start_page(request, NewChatForm())
 
 
 @login_required
@@ -75,19 +111,38 @@ def chat_new(request: _Request) -> HttpResponse:
     if request.method == "POST":
         form = NewChatForm(request.POST)
         if form.is_valid():
-            chat = create_chat(
-                owner=request.user,  # type: ignore[arg-type]
-                provider=form.cleaned_data["provider"],
-                model=form.cleaned_data["model"],
-                title=form.cleaned_data["title"].strip(),
-            )
-            return redirect("chat_detail", chat_id=chat.pk)
+            chat = _start_chat(request, form)
+            if chat is not None:
+                return redirect("chat_detail", chat_id=chat.pk)
     else:
         form = NewChatForm(initial={"provider": request.GET.get("provider")})
         if request.htmx:
             # The provider picker changed: only the model field follows it.
             return render(request, "chats/_model_field.html", {"form": form})
-    return render(request, "chats/new.html", {"form": form})
+    return _start_page(request, form)
+
+
+def _start_chat(request: _Request, form: NewChatForm) -> Chat | None:
+    """The new chat with its first message queued; None when a limit of the user's refused
+    that message (the form then says why and keeps the text, and no empty chat is left)."""
+    data = form.cleaned_data
+    chats = ChatService(get_channel_layer())
+    chat = async_to_sync(chats.create)(
+        owner=request.user,  # type: ignore[arg-type]
+        provider=data["provider"],
+        model=data["model"],
+        title=data["title"].strip(),
+        system_prompt=data["system_prompt"].strip(),
+    )
+    content = data["content"].strip()
+    if not content:
+        return chat
+    result = async_to_sync(chats.send)(chat.pk, validate_message(content))
+    if result.outcome is SendOutcome.ACCEPTED:
+        return chat
+    async_to_sync(chats.delete)(chat.pk)
+    form.add_error(None, result.error.message if result.error else "The message was not sent.")
+    return None
 
 
 @login_required
@@ -100,7 +155,8 @@ def chat_detail(request: _Request, chat_id: int) -> HttpResponse:
     snapshot = database_snapshot(chat.pk)
     view = live.ChatView.from_snapshot(snapshot)
     context = {
-        "chat": chat,
+        **shell_context(request, current_chat=chat.pk),
+        **chat_header_context(chat),
         "transcript": live.render_transcript(view, snapshot["messages"]),
         "region": view.region(),
         "notice": live.render_notice(),
@@ -108,6 +164,16 @@ def chat_detail(request: _Request, chat_id: int) -> HttpResponse:
     }
     template = "chats/_chat.html" if request.htmx else "chats/detail.html"
     return render(request, template, context)
+
+
+def chat_header_context(chat: Chat) -> dict[str, Any]:
+    """The chat header's title, model picker and system prompt (also the socket's fragments)."""
+    return {
+        "chat": chat,
+        "title": display_title(chat.title),
+        "model_groups": model_groups(chat),
+        "system_prompt_limit": MAX_SYSTEM_PROMPT_CHARS,
+    }
 
 
 @login_required
@@ -121,7 +187,7 @@ def usage(request: _Request) -> HttpResponse:
         "remaining": max(0, limit - used) if limit > 0 else None,
         "resets_at": now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1),
     }
-    return render(request, "usage.html", context)
+    return render(request, "usage.html", {**context, **shell_context(request)})
 
 
 def _check_database() -> None:

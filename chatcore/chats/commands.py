@@ -7,6 +7,9 @@ returns the first answer and queues nothing, while the same id with other
 content is a conflict; a chat with a turn in flight refuses a second one; then
 the user's own limits (``chatcore.chats.admission``: turns in flight, sends per
 minute, turns per day) may refuse with a `usage_limit` `ChatError`.
+A chat's first message gives it its title when it has none
+(``titles.auto_title``, no provider call). Renaming, settings and deletion are
+in ``chatcore.chats.manage``.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from django.utils import timezone
 
 from chatcore.chats import admission, lifecycle
 from chatcore.chats.admission import Limit, Limits
+from chatcore.chats.titles import auto_title
 from chatcore.chats.validation import Outgoing
 from chatcore.contract import ChatError, parse_utc
 from chatcore.models import (
@@ -54,13 +58,21 @@ __all__ = [
 ]
 
 
-def create_chat(*, owner: User, provider: Provider, model: str = "", title: str = "") -> Chat:
+def create_chat(
+    *,
+    owner: User,
+    provider: Provider,
+    model: str = "",
+    title: str = "",
+    system_prompt: str = "",
+) -> Chat:
     """A new idle chat that remembers which provider key it starts with."""
     return Chat.objects.create(
         owner=owner,
         provider=provider,
         model=model or provider.default_model,
         title=title,
+        system_prompt=system_prompt,
         api_key_ref=provider.key_id,
         # OpenAI Responses continues a conversation by `previous_response_id`.
         chain_mode=provider.kind == ProviderKind.OPENAI_RESPONSES,
@@ -177,6 +189,10 @@ def _ask(
             transaction.set_rollback(True)
             return SendResult(SendOutcome.BUSY)
         admission.record_send(chat.owner_id, now=now)
+        # The first message names an untitled chat.
+        title = auto_title(message.content)
+        if title:
+            Chat.objects.filter(pk=chat.pk, title="").update(title=title)
     return SendResult(SendOutcome.ACCEPTED, message=stored)
 
 

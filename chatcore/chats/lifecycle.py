@@ -213,29 +213,18 @@ def mark_retrying(
     seq: int,
     clear_chain: bool,
     provider: str | None = None,
+    model: str = "",
 ) -> None:
-    """Record a published retry: one `ChatRetryEvent` and the chat's live state.
+    """Record a published retry: the chat's live state and one `ChatRetryEvent` naming
+    the provider and the model that failed (nothing when the lease was lost or the
+    chat deleted).
 
     The event names the configured provider (its name, the id metrics and logs
     use too), not the classifier's vendor id: the demo's fake provider is
     anonymous in what users read, but operators still see which provider it was.
     ``provider`` is that name; None reads it from the chat.
     """
-    if provider is None:
-        provider = (
-            Chat.objects.filter(pk=chat_id).values_list("provider__name", flat=True).first() or ""
-        )
     with transaction.atomic():
-        ChatRetryEvent.objects.create(
-            chat_id=chat_id,
-            attempt=retry.attempt,
-            kind=retry.kind,
-            provider=provider,
-            status_code=retry.status_code,
-            delay_ms=retry.delay_ms,
-            chain_broken=classified.chain_broken,
-            retrying_at=retry.retrying_at or timezone.now(),
-        )
         changes: dict[str, Any] = {
             "status": ChatStatus.WAITING_RETRY,
             "live_state": {
@@ -248,11 +237,35 @@ def mark_retrying(
         }
         if clear_chain:
             changes["previous_response_id"] = ""
-        _ours(chat_id, owner).update(**changes)
+        if not _ours(chat_id, owner).update(**changes):
+            return
+        if provider is None:
+            provider = (
+                Chat.objects.filter(pk=chat_id).values_list("provider__name", flat=True).first()
+                or ""
+            )
+        ChatRetryEvent.objects.create(
+            chat_id=chat_id,
+            attempt=retry.attempt,
+            kind=retry.kind,
+            provider=provider,
+            model=model,
+            status_code=retry.status_code,
+            delay_ms=retry.delay_ms,
+            chain_broken=classified.chain_broken,
+            retrying_at=retry.retrying_at or timezone.now(),
+        )
 
 
 def finish_ok(
-    chat_id: int, owner: str, *, text: str, finish: Finish, seq: int, store_response_id: bool
+    chat_id: int,
+    owner: str,
+    *,
+    text: str,
+    finish: Finish,
+    seq: int,
+    store_response_id: bool,
+    model: str = "",
 ) -> int | None:
     """Persist the one assistant message and idle the chat; None if the lease was lost."""
     with transaction.atomic():
@@ -271,6 +284,7 @@ def finish_ok(
             chat_id,
             text,
             provider_response_id=finish.response_id or "",
+            model=model,
             input_tokens=usage.input_tokens if usage else None,
             output_tokens=usage.output_tokens if usage else None,
         )
@@ -291,7 +305,9 @@ def finish_failed(chat_id: int, owner: str, *, error: ChatError, seq: int) -> bo
     return True
 
 
-def finish_stopped(chat_id: int, owner: str, *, seq: int, text: str = "") -> int | None:
+def finish_stopped(
+    chat_id: int, owner: str, *, seq: int, text: str = "", model: str = ""
+) -> int | None:
     """The user stopped the turn: idle; what the attempt had written so far (if anything)
     is kept as the answer, marked stopped. Returns that message's id."""
     with transaction.atomic():
@@ -300,7 +316,7 @@ def finish_stopped(chat_id: int, owner: str, *, seq: int, text: str = "") -> int
         if not text:
             _restore_previous_answer(chat_id)
             return None
-        return _answer(chat_id, text, stopped=True).pk
+        return _answer(chat_id, text, stopped=True, model=model).pk
 
 
 def _answer(chat_id: int, text: str, **fields: Any) -> ChatMessage:

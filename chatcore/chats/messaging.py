@@ -1,6 +1,9 @@
 """The channel-layer names and messages between the web, the runners and the pages.
 
 * ``chat_group(id)``: every open page of a chat listens there for its events.
+* ``user_group(id)``: every open page of a user listens there for changes of
+  that user's chats as the sidebar lists them: one small message per phase
+  change of a turn (never per token), creation, rename, deletion.
 * ``RUNNERS_GROUP``: every runner listens there for wake-ups.
 * Each runner also has its own channel, written on the chats it holds as their
   ``lease_owner``, for the commands about one chat (stop, retry now, snapshot).
@@ -13,9 +16,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from chatcore.chats.summary import ChatSummary, LiveStatus
+
 __all__ = [
     "CHAT_CHANGED",
     "CHAT_EVENT",
+    "CHAT_REMOVED",
+    "CHAT_STATUS",
+    "CHAT_SUMMARY",
     "LIVE_STATE",
     "RETRY_NOW",
     "RUNNERS_GROUP",
@@ -24,8 +32,15 @@ __all__ = [
     "WAKE",
     "chat_changed",
     "chat_group",
+    "chat_removed",
+    "chat_status",
+    "chat_summary",
+    "publish_removed",
+    "publish_status",
+    "publish_summary",
     "snapshot_request",
     "tell_runner",
+    "user_group",
     "wake_runners",
 ]
 
@@ -44,10 +59,44 @@ CHAT_EVENT = "chat.event"  # one live event of a chat (the consumer's ``chat_eve
 CHAT_CHANGED = "chat.changed"
 LIVE_STATE = "chat.live_state"  # {chat, live}: a runner's answer to SNAPSHOT
 
+# Messages to a user's pages (the sidebar), on ``user_group(owner)``.
+CHAT_STATUS = "chat.status"  # {chat, status}: the turn's phase changed (a LiveStatus)
+CHAT_SUMMARY = "chat.summary"  # {chat, summary}: created, renamed, titled, a new turn
+CHAT_REMOVED = "chat.removed"  # {chat}: deleted
+
 
 def chat_group(chat_id: int) -> str:
     """The Channels group every viewer of a chat joins."""
     return f"chat_{chat_id}"
+
+
+def user_group(user_id: int) -> str:
+    """The Channels group every open page of a user joins (their sidebar's changes)."""
+    return f"user_{user_id}"
+
+
+def chat_status(chat_id: int, status: LiveStatus) -> dict[str, Any]:
+    return {"type": CHAT_STATUS, "chat": chat_id, "status": status.to_json()}
+
+
+def chat_summary(summary: ChatSummary) -> dict[str, Any]:
+    return {"type": CHAT_SUMMARY, "chat": summary.chat_id, "summary": summary.to_json()}
+
+
+def chat_removed(chat_id: int) -> dict[str, Any]:
+    return {"type": CHAT_REMOVED, "chat": chat_id}
+
+
+async def publish_status(layer: Any, owner_id: int, chat_id: int, status: LiveStatus) -> None:
+    await layer.group_send(user_group(owner_id), chat_status(chat_id, status))
+
+
+async def publish_summary(layer: Any, owner_id: int, summary: ChatSummary) -> None:
+    await layer.group_send(user_group(owner_id), chat_summary(summary))
+
+
+async def publish_removed(layer: Any, owner_id: int, chat_id: int) -> None:
+    await layer.group_send(user_group(owner_id), chat_removed(chat_id))
 
 
 async def chat_changed(layer: Any, chat_id: int) -> None:

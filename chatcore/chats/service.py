@@ -7,20 +7,30 @@ stale connections are closed by Channels before each of its handlers);
 runners are then woken or told through the channel layer. Runners also poll
 the database, so a lost message only delays a turn by the poll interval, and a
 lost stop is seen at the next lease renewal.
+
+The owner's open pages hear of every change of a chat as their sidebar lists
+it (``messaging.user_group``): a new chat, a title, a new turn, a rename, a
+deletion; the runner adds each phase change of a turn. An open page of the
+chat itself hears of changes made outside it (a version shown, an operator's
+"Clear error" or "Re-queue", a settings change) and takes a fresh snapshot.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
 
-from chatcore.chats import commands, messaging
+from chatcore.chats import commands, listing, manage, messaging
 from chatcore.chats.admission import Limits
 from chatcore.chats.commands import RetryNow, SendOutcome, SendResult
+from chatcore.chats.summary import ChatSummary
 from chatcore.chats.validation import Outgoing
-from chatcore.models import Chat
+from chatcore.models import Chat, Provider
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 __all__ = ["ChatService"]
 
@@ -43,6 +53,7 @@ class ChatService:
         result: SendResult = await sync_to_async(_send)(chat_id, message, limits)
         if result.outcome is SendOutcome.ACCEPTED:
             await self._wake()
+            await self._announce(chat_id)
         return result
 
     async def regenerate(
@@ -52,6 +63,7 @@ class ChatService:
         result: SendResult = await sync_to_async(_regenerate)(chat_id, client_request_id, limits)
         if result.outcome is SendOutcome.ACCEPTED:
             await self._wake()
+            await self._announce(chat_id)
         return result
 
     async def edit(
@@ -61,6 +73,7 @@ class ChatService:
         result: SendResult = await sync_to_async(_edit)(chat_id, message_id, message, limits)
         if result.outcome is SendOutcome.ACCEPTED:
             await self._wake()
+            await self._announce(chat_id)
         return result
 
     async def select_version(self, chat_id: int, message_id: int) -> bool:
@@ -82,6 +95,8 @@ class ChatService:
         runner = await sync_to_async(_stop)(chat_id)
         if runner:
             await messaging.tell_runner(self.layer, runner, messaging.STOP, chat_id)
+        else:
+            await self._announce(chat_id)  # dequeued: no runner will say so
         return bool(runner)
 
     async def retry_now(self, chat_id: int, *, limits: Limits | None = None) -> RetryNow:
@@ -93,19 +108,86 @@ class ChatService:
             )
         elif result.action == "requeued":
             await self._wake()
+            await self._announce(chat_id)
         return result
 
     async def requeue(self, chat: Chat) -> bool:
-        """An operator re-queues a chat's last turn; False when there is none to re-queue."""
+        """An operator re-queues a chat's last turn; False when there is none to re-queue.
+        Open pages of the chat show it starting at once."""
         queued: bool = await sync_to_async(commands.requeue_last_turn)(chat)
         if queued:
             await self._wake()
+            await self.changed(chat.pk)
+            await self._announce(chat.pk)
         return queued
 
     async def clear_error(self, chat: Chat) -> None:
         """An operator forgets a chat's last error; a failed chat becomes idle."""
         await sync_to_async(commands.clear_error)(chat)
         await self.changed(chat.pk)
+        await self._announce(chat.pk)
+
+    # -- managing chats ----------------------------------------------------------
+    async def create(
+        self,
+        *,
+        owner: User,
+        provider: Provider,
+        model: str = "",
+        title: str = "",
+        system_prompt: str = "",
+    ) -> Chat:
+        """A new chat (``commands.create_chat``); the owner's other pages list it."""
+        chat: Chat = await sync_to_async(commands.create_chat)(
+            owner=owner, provider=provider, model=model, title=title, system_prompt=system_prompt
+        )
+        await self._announce(chat.pk)
+        return chat
+
+    async def rename(self, chat_id: int, title: object) -> ChatSummary | None:
+        """Rename (``manage.rename``; ``SettingsRefused`` for a title it refuses); the
+        new entry (None if the chat was deleted meanwhile)."""
+        await sync_to_async(_rename)(chat_id, title)
+        return await self._announce(chat_id)
+
+    async def update_settings(
+        self,
+        chat_id: int,
+        *,
+        provider: Provider | None = None,
+        model: str | None = None,
+        system_prompt: object = None,
+    ) -> Chat:
+        """Switch the next turn's model or set the system prompt (``manage.update_settings``);
+        every open page of the chat shows the new settings."""
+        chat: Chat = await sync_to_async(_update_settings)(
+            chat_id, provider=provider, model=model, system_prompt=system_prompt
+        )
+        await self.changed(chat_id)
+        return chat
+
+    async def delete(self, chat_id: int) -> None:
+        """Stop the chat's turn, then delete it for good (``manage.delete_chat``); the
+        owner's pages drop it, and an open page of it says it is gone."""
+        owner_id, runner = await sync_to_async(_delete)(chat_id)
+        if runner:
+            await messaging.tell_runner(self.layer, runner, messaging.STOP, chat_id)
+        try:
+            await messaging.publish_removed(self.layer, owner_id, chat_id)
+        except Exception:
+            log.warning("could not tell the pages that chat %s is gone", chat_id, exc_info=True)
+
+    async def _announce(self, chat_id: int) -> ChatSummary | None:
+        """Publish the chat's sidebar entry, as stored, to its owner's pages."""
+        found = await sync_to_async(_summary)(chat_id)
+        if found is None:
+            return None  # deleted meanwhile: its removal was announced
+        owner_id, summary = found
+        try:
+            await messaging.publish_summary(self.layer, owner_id, summary)
+        except Exception:
+            log.warning("could not tell the owner of chat %s", chat_id, exc_info=True)
+        return summary
 
     async def _wake(self) -> None:
         try:
@@ -138,3 +220,22 @@ def _stop(chat_id: int) -> str:
 
 def _retry_now(chat_id: int, limits: Limits | None) -> RetryNow:
     return commands.request_retry_now(Chat.objects.get(pk=chat_id), limits=limits)
+
+
+def _summary(chat_id: int) -> tuple[int, ChatSummary] | None:
+    chat = Chat.objects.filter(pk=chat_id).first()
+    return None if chat is None else (chat.owner_id, listing.summary_of(chat))
+
+
+def _rename(chat_id: int, title: object) -> str:
+    return manage.rename(Chat.objects.get(pk=chat_id), title)
+
+
+def _update_settings(chat_id: int, **options: Any) -> Chat:
+    chat = Chat.objects.select_related("provider").get(pk=chat_id)
+    return manage.update_settings(chat, **options)
+
+
+def _delete(chat_id: int) -> tuple[int, str]:
+    chat = Chat.objects.get(pk=chat_id)
+    return chat.owner_id, manage.delete_chat(chat)

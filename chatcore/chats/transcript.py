@@ -46,6 +46,7 @@ def _row(message: ChatMessage) -> dict[str, Any]:
         "text": message.text,
         "created_at": message.created_at.isoformat(),
         "stopped": message.stopped,
+        "model": message.model,
     }
 
 

@@ -65,7 +65,10 @@ class Chat(models.Model):
     # PROTECT: chats keep their provider; operators disable a provider instead
     # of deleting it, and its chats then fail as `provider_disabled`.
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="chats")
+    # The model (and provider) of the next turn; switchable between turns.
     model = models.CharField(max_length=200)
+    # Sent to the provider first, as the system message of every turn.
+    system_prompt = models.TextField(blank=True, default="")
     status = models.CharField(max_length=20, choices=ChatStatus.choices, default=ChatStatus.IDLE)
     # A `ChatError` (chatcore.contract); read it through `error`, which tolerates
     # malformed values. Migrated from a legacy text column (migration 0002).

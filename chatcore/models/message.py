@@ -44,6 +44,8 @@ class ChatMessage(models.Model):
     # types can be added later without a schema change.
     content = models.JSONField(default=list, blank=True)
     provider_response_id = models.CharField(max_length=200, blank=True)
+    # An answer's model: the one that actually ran (the chat's may have changed since).
+    model = models.CharField(max_length=200, blank=True)
     input_tokens = models.PositiveIntegerField(null=True, blank=True)
     output_tokens = models.PositiveIntegerField(null=True, blank=True)
     # Set by the client for a send; a repeat with the same id is the same send.

@@ -19,6 +19,8 @@ class ChatRetryEvent(models.Model):
     kind = models.CharField(max_length=32)
     # The configured provider's name (`Provider.name`), as metrics and logs name it.
     provider = models.CharField(max_length=100, blank=True)
+    # The model of the failed attempt (a chat may switch models between turns).
+    model = models.CharField(max_length=200, blank=True)
     status_code = models.PositiveSmallIntegerField(default=0)
     delay_ms = models.PositiveIntegerField()
     chain_broken = models.BooleanField(default=False)

@@ -52,6 +52,12 @@ def load_turn(chat_id: int) -> TurnContext:
         if message.role == "assistant":
             break
         new_input.insert(0, message)
+    # The chat's system prompt comes first in the full history. A chained turn
+    # (OpenAI Responses) sends only its new input: the provider keeps the earlier
+    # input, system prompt included, and changing the prompt breaks the chain
+    # (``commands.update_settings``), so the next turn sends it again in full.
+    if chat.system_prompt.strip():
+        history = (Message(role="system", content=chat.system_prompt.strip()), *history)
     return TurnContext(
         chat_id=chat.pk,
         owner_id=chat.owner_id,

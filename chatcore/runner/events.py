@@ -9,6 +9,9 @@ losing a character. A runner paces its chats with ``frame_interval_for``: 50 ms
 way (the runner, the layer, each web process) handles about ``FRAME_BUDGET``
 frames a second however many chats stream; text then arrives in fewer, larger
 frames instead of later and later.
+Each phase change (``status``, ``retry``, ``error``, ``done``) is also
+published to the owner's group as one small ``chat.status`` message, for the
+sidebars of the owner's open pages: a few per turn, never one per delta.
 The publisher also keeps what a snapshot needs (the provisional text
 published so far, the phase, an in-progress retry), because channel layers
 drop messages silently and clients resynchronise from it.
@@ -23,7 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from chatcore.chats.messaging import CHAT_EVENT, chat_group
+from chatcore.chats.messaging import CHAT_EVENT, chat_group, chat_status, user_group
+from chatcore.chats.summary import LiveStatus
 from chatcore.contract import ChatError, ChatRetry, Phase
 from chatcore.runner.bounded import bounded
 
@@ -93,8 +97,11 @@ class ChatEvents:
         frame_interval: float | Callable[[], float] = MIN_FRAME_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
         publish_timeout: float | None = PUBLISH_TIMEOUT,
+        owner_id: int | None = None,
     ) -> None:
         self._layer = layer
+        # The owner's pages hear of each phase change (their sidebars); None: nobody.
+        self._user_group = user_group(owner_id) if owner_id is not None else ""
         self._publish_timeout = publish_timeout
         self._chat_id = chat_id
         self._group = chat_group(chat_id)
@@ -119,7 +126,11 @@ class ChatEvents:
         self.state.phase = phase
         self.state.attempt = attempt
         self.state.retry = None
+        if phase is Phase.IDLE:  # the end of a turn: the owner's sidebars first
+            await self._tell_owner(LiveStatus(phase))
         await self._publish("status", {"phase": phase.value}, flush_first=not starting)
+        if phase is not Phase.IDLE:
+            await self._tell_owner(LiveStatus(phase))
 
     async def delta(self, text: str) -> None:
         """Queue text for the next frame; a frame goes out at most every ``frame_interval``."""
@@ -144,12 +155,16 @@ class ChatEvents:
         self.state.attempt = retry.attempt
         self.state.retry = retry
         await self._publish("retry", retry.to_json(), flush_first=False)
+        await self._tell_owner(LiveStatus(Phase.RETRYING, retry, retry.kind))
 
     async def error(self, error: ChatError, attempt: int) -> None:
         self._drop_pending()
         self.state.text = ""
         self.state.phase = Phase.FAILED
         self.state.retry = None
+        # The owner's sidebars first: the turn's own last event may be the last thing
+        # this task does before it is torn down.
+        await self._tell_owner(LiveStatus(Phase.FAILED, kind=error.kind))
         await self._publish("error", error.to_json(), flush_first=False, attempt=attempt)
 
     async def done(self, message_id: int, attempt: int, *, stopped: bool = False) -> None:
@@ -159,6 +174,7 @@ class ChatEvents:
         if stopped:
             data["stopped"] = True
             self._drop_pending()  # the stored text already holds it; the page re-renders
+        await self._tell_owner(LiveStatus(Phase.IDLE))  # first, as for an error
         await self._publish("done", data, flush_first=not stopped, attempt=attempt)
 
     async def close(self) -> None:
@@ -198,6 +214,19 @@ class ChatEvents:
                     self._timer = None
                 await self._send_pending()
             await self._send(event, data, self.state.attempt if attempt is None else attempt)
+
+    async def _tell_owner(self, status: LiveStatus) -> None:
+        """The phase change for the owner's sidebars (best-effort, like every event)."""
+        if not self._user_group:
+            return
+        try:
+            sent = self._layer.group_send(self._user_group, chat_status(self._chat_id, status))
+            if self._publish_timeout is None:
+                await sent
+            else:
+                await bounded(sent, self._publish_timeout)
+        except Exception:
+            log.warning("could not tell the owner of chat %s of its status", self._chat_id)
 
     async def _send(self, event: str, data: dict[str, Any], attempt: int) -> None:
         self.state.seq += 1

@@ -241,6 +241,7 @@ class Turn:
             seq=self.seq,
             clear_chain=classified.chain_broken,
             provider=self.provider_label,
+            model=self.ctx.model,
         )
 
     async def _succeed(self, text: str, finish: Finish) -> str:
@@ -254,6 +255,7 @@ class Turn:
             finish=finish,
             seq=self.seq + 1,
             store_response_id=self.adapter.supports_chaining,
+            model=self.ctx.model,
         )
         self._end("done")
         if message_id is not None:

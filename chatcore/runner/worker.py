@@ -240,6 +240,7 @@ class Runner:
                 seq=ctx.seq,
                 frame_interval=self._frame_interval,
                 publish_timeout=self.publish_timeout,
+                owner_id=ctx.owner_id,
             )
             renewer = asyncio.create_task(self._renew(chat_id, turn))
             turn.run = Turn(
@@ -277,10 +278,16 @@ class Runner:
     async def _keep_stopped(self, chat_id: int, turn: _Turn, events: ChatEvents) -> None:
         """Stop: keep what the attempt wrote as the answer (marked stopped), then say so."""
         text = turn.run.partial_text() if turn.run is not None else ""
+        model = turn.run.ctx.model if turn.run is not None else ""
         attempt = events.state.attempt
         # The checkpointed seq includes the event published right after.
         message_id = await self._db(
-            lifecycle.finish_stopped, chat_id, self.channel, seq=events.seq + 1, text=text
+            lifecycle.finish_stopped,
+            chat_id,
+            self.channel,
+            seq=events.seq + 1,
+            text=text,
+            model=model,
         )
         if message_id is not None:
             await events.done(message_id, attempt, stopped=True)

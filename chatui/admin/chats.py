@@ -44,6 +44,7 @@ class _ChatMessageInline(_ReadOnlyInline):
         "created_at",
         "role",
         "text",
+        "model",
         "provider_response_id",
         "input_tokens",
         "output_tokens",
@@ -58,6 +59,7 @@ class _ChatRetryEventInline(_ReadOnlyInline):
         "attempt",
         "kind_pill",
         "provider",
+        "model",
         "http_status",
         "delay_ms",
         "chain_broken",
@@ -97,7 +99,20 @@ class ChatAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     actions = ("clear_error", "requeue_last_turn")
     inlines = (_ChatMessageInline, _ChatRetryEventInline)
     fieldsets = (
-        (None, {"fields": ("title", "owner", "provider", "model", "status", "updated_at")}),
+        (
+            None,
+            {
+                "fields": (
+                    "title",
+                    "owner",
+                    "provider",
+                    "model",
+                    "system_prompt",
+                    "status",
+                    "updated_at",
+                )
+            },
+        ),
         ("Last error", {"fields": ("error_kind", "last_error_block")}),
         (
             "Runner state",
@@ -122,6 +137,7 @@ class ChatAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "owner",
         "provider",
         "model",
+        "system_prompt",
         "status",
         "updated_at",
         "error_kind",
@@ -235,12 +251,13 @@ class ChatRetryEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "attempt",
         "kind_pill",
         "provider",
+        "model",
         "http_status",
         "delay_ms",
         "chain_broken",
         "retrying_at",
     )
-    list_filter = (RetryKindFilter, "provider", "chain_broken")
+    list_filter = (RetryKindFilter, "provider", "model", "chain_broken")
     list_select_related = ("chat",)
     search_fields = ("chat__title",)
 

@@ -17,7 +17,8 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-from chatcore.contract import ChatError, ChatRetry, format_utc
+from chatcore.chats import ChatSummary, LiveStatus, Snippet
+from chatcore.contract import ChatError, ChatRetry, Phase, format_utc
 from chatcore.errors import (
     ClassifiedError,
     ErrorKind,
@@ -28,6 +29,7 @@ from chatcore.errors import (
 from chatui.components import callout_context
 from chatui.gallery.stories import Story
 from chatui.markdown import StreamRenderer, render_markdown
+from chatui.sidebar import item_context
 from chatui.templatetags.chat_components import render_component
 
 __all__ = ["Rendered", "build_payload", "render_story"]
@@ -161,6 +163,40 @@ def _composer(fixture: Mapping[str, Any], now: datetime) -> tuple[str, dict[str,
     return "composer", context, dict(fixture)
 
 
+def _sidebar_item(fixture: Mapping[str, Any], now: datetime) -> tuple[str, dict[str, Any], Any]:
+    """A sidebar entry (in its list, as the sidebar shows it) for a chat in some status.
+
+    ``status``: ``{phase, delay, attempt, error: {kind, ...}}``; a retry's payload
+    comes from ``ChatRetry.from_classified`` as the runner publishes it."""
+    spec = dict(fixture.get("status", {}))
+    phase = Phase.parse(spec.get("phase"))
+    retry = None
+    kind = ""
+    if phase is Phase.RETRYING:
+        retry = ChatRetry.from_classified(
+            _classified(spec.get("error", {})),
+            attempt=int(spec.get("attempt", 1)),
+            delay=float(spec.get("delay", 5)),
+            now=now,
+        )
+        kind = retry.kind
+    elif phase is Phase.FAILED:
+        kind = ChatError.from_classified(_classified(spec.get("error", {}))).kind
+    summary = ChatSummary(
+        chat_id=int(fixture.get("chat_id", 1)),
+        title=str(fixture.get("title", "")),
+        status=LiveStatus(phase, retry, kind),
+        activity=now - timedelta(minutes=float(fixture.get("active_ago", 5))),
+    )
+    snippet = fixture.get("snippet")
+    context = item_context(
+        summary,
+        current=summary.chat_id if fixture.get("current") else 0,
+        snippet=Snippet(**snippet) if isinstance(snippet, Mapping) else None,
+    )
+    return "sidebar_items", {"items": [context]}, summary.to_json()
+
+
 def _plain(name: str) -> Callable[[Mapping[str, Any], datetime], tuple[str, dict[str, Any], Any]]:
     def build(fixture: Mapping[str, Any], now: datetime) -> tuple[str, dict[str, Any], Any]:
         context = {key: value for key, value in fixture.items() if key != "also"}
@@ -177,6 +213,7 @@ _BUILDERS: dict[str, Callable[[Mapping[str, Any], datetime], tuple[str, dict[str
     "transcript": _transcript_story,
     "composer": _composer,
     "notice": _plain("notice"),
+    "sidebar_item": _sidebar_item,
 }
 
 

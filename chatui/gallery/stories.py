@@ -40,6 +40,7 @@ GALLERY_COMPONENTS: tuple[str, ...] = (
     "transcript",
     "composer",
     "notice",
+    "sidebar_item",
 )
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

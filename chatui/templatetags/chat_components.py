@@ -34,6 +34,9 @@ COMPONENT_NAMES = frozenset(
         "kind_pill",
         "message",
         "notice",
+        "sidebar_item",
+        "sidebar_items",
+        "sidebar_status",
         "transcript",
     }
 )

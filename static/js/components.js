@@ -25,6 +25,13 @@
  *  - [data-action] buttons dispatch a "calmchat:action" event ({action}); the
  *    button itself sends {"action": …} over the chat's socket (htmx ws-send
  *    with hx-vals, in the template).
+ *  - time[data-local-time]: a message's time, rewritten in the browser's time
+ *    zone (the server wrote UTC).
+ *  - A fragment from the socket that replaces the element holding the focus
+ *    (the model picker after a settings change) gives the focus back to its
+ *    successor, so a screen reader does not land at the top of the page.
+ *  - The composer takes the focus once the socket first opens, on devices with
+ *    a keyboard and pointer (not on phones, whose keyboard would pop up).
  *
  * Public API: window.CalmChat = {refresh, setComposerReady, showReconnecting,
  * clearCallout}.
@@ -93,7 +100,7 @@
       const el = callout.querySelector(sel);
       return el ? el.textContent.replace(/\s+/g, " ").trim() : "";
     };
-    const parts = [text("[data-callout-title]"), text("[data-kind-pill]"),
+    const parts = [text("[data-callout-title]"), text("[data-kind-pill]:not([data-pill-redundant])"),
       text("[data-callout-message]"), text("[data-attempt]")];
     const said = parts.filter(Boolean).map((p) => p.replace(/\.$/, ""));
     return said.length ? said.join(". ") + "." : "";
@@ -216,8 +223,8 @@
   }
 
   document.addEventListener("keydown", (event) => {
-    const box = event.target.closest &&
-      event.target.closest("[data-composer] textarea[name=content], [data-edit-form] textarea");
+    const box = event.target.closest && event.target.closest(
+      "[data-composer] textarea[name=content], [data-edit-form] textarea, textarea[data-enter-sends]");
     if (!box || event.key !== "Enter" || event.shiftKey || event.isComposing) return;
     if (event.altKey || event.ctrlKey || event.metaKey) return;
     event.preventDefault();
@@ -277,8 +284,43 @@
     clearRefusal(form);
   });
 
-  document.addEventListener("htmx:wsOpen", (e) => setComposerReady(true, e.target));
+  document.addEventListener("htmx:wsOpen", (e) => {
+    setComposerReady(true, e.target);
+    const box = e.target.querySelector && e.target.querySelector("[data-composer] textarea[name=content]");
+    if (box && !box.dataset.focused && window.matchMedia("(hover: hover) and (pointer: fine)").matches) {
+      box.dataset.focused = "true";
+      const active = document.activeElement;
+      if (!active || active === document.body || active.matches("[data-chat-scroll], main")) {
+        box.focus({ preventScroll: true });
+      }
+    }
+  });
   document.addEventListener("htmx:wsClose", (e) => setComposerReady(false, e.target));
+
+  // -- focus across swaps -------------------------------------------------------
+  let focusedId = "";
+  document.addEventListener("htmx:wsBeforeMessage", () => {
+    const active = document.activeElement;
+    focusedId = active && active !== document.body && active.id ? active.id : "";
+  });
+  document.addEventListener("htmx:wsAfterMessage", () => {
+    const active = document.activeElement;
+    if (!focusedId || (active && active !== document.body)) return;
+    const again = document.getElementById(focusedId);
+    focusedId = "";
+    if (again) again.focus({ preventScroll: true });
+  });
+
+  // -- local times --------------------------------------------------------------
+  function localTime(el) {
+    const at = new Date(el.getAttribute("datetime") || "");
+    if (Number.isNaN(at.getTime())) return;
+    const today = new Date().toDateString() === at.toDateString();
+    const options = today ? { hour: "2-digit", minute: "2-digit" }
+      : { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" };
+    el.textContent = at.toLocaleString([], options);
+    el.title = at.toLocaleString([], { dateStyle: "full", timeStyle: "short" });
+  }
 
   // -- messages: copy, edit ---------------------------------------------------
   function copied(btn) {
@@ -363,6 +405,7 @@
   function refresh(root) {
     const scope = root || document;
     each(scope, "#chat-notice", noticeArrived);
+    each(scope, "time[data-local-time]", localTime);
     each(scope, "[data-countdown]", tickCountdown);
     each(scope, "[data-callout][data-phase=starting]", watchStart);
     each(scope, "[data-retry-now][data-not-before]", watchFloor);

@@ -38,7 +38,36 @@ MATRIX: list[tuple[str, str, str, Any, dict[str, Any]]] = [
         {"anonymous": (302, LOGIN), "owner": 200, "other": 404, "staff": 404},
     ),
     ("usage", "GET", "/usage/", None, {"anonymous": (302, LOGIN), "*": 200}),
+    (
+        "sidebar_search",
+        "GET",
+        "/chats/sidebar/?q=mine",
+        None,
+        {"anonymous": (302, LOGIN), "*": 200},
+    ),
+    (
+        "chat_rename",
+        "POST",
+        "/chats/{chat}/rename/",
+        "form:title=taken",
+        {"anonymous": (302, LOGIN), "owner": (302, "/chats/{chat}/"), "other": 404, "staff": 404},
+    ),
+    (
+        "chat_settings",
+        "POST",
+        "/chats/{chat}/settings/",
+        "form:system_prompt=obey me",
+        {"anonymous": (302, LOGIN), "owner": (302, "/chats/{chat}/"), "other": 404, "staff": 404},
+    ),
+    (
+        "chat_delete",
+        "POST",
+        "/chats/{chat}/delete/",
+        "form:",
+        {"anonymous": (302, LOGIN), "owner": (302, "/chats/new/"), "other": 404, "staff": 404},
+    ),
     ("api_list", "GET", "/api/chats/", None, {"anonymous": 401, "*": 200}),
+    ("api_search", "GET", "/api/chats/?q=mine", None, {"anonymous": 401, "*": 200}),
     (
         "api_create",
         "POST",
@@ -52,6 +81,20 @@ MATRIX: list[tuple[str, str, str, Any, dict[str, Any]]] = [
         "/api/chats/{chat}/",
         None,
         {"anonymous": 401, "owner": 200, "other": 404, "staff": 404},
+    ),
+    (
+        "api_patch",
+        "PATCH",
+        "/api/chats/{chat}/",
+        {"title": "taken", "system_prompt": "obey me"},
+        {"anonymous": 401, "owner": 200, "other": 404, "staff": 404},
+    ),
+    (
+        "api_delete",
+        "DELETE",
+        "/api/chats/{chat}/",
+        None,
+        {"anonymous": 401, "owner": 204, "other": 404, "staff": 404},
     ),
     (
         "api_send",
@@ -129,6 +172,11 @@ _WRITES = {
     ("api_create", "staff"),
     ("api_send", "owner"),
     ("api_retry", "owner"),
+    ("api_patch", "owner"),
+    ("api_delete", "owner"),
+    ("chat_rename", "owner"),
+    ("chat_settings", "owner"),
+    ("chat_delete", "owner"),
     ("admin_requeue_action", "staff"),
 }
 
@@ -161,6 +209,9 @@ def _failed_turn(world: World) -> None:
 def _request(client: Client, method: str, path: str, body: Any) -> Any:
     if body is None:
         return client.generic(method, path)
+    if isinstance(body, str) and body.startswith("form:"):
+        fields = dict(pair.split("=", 1) for pair in body[5:].split("&") if pair)
+        return client.post(path, fields)
     return client.generic(method, path, json.dumps(body), content_type="application/json")
 
 
@@ -251,6 +302,97 @@ async def test_cross_site_sockets_are_refused_even_for_the_owner(
     finally:
         await communicator.disconnect()
     assert not connected
+
+
+@pytest.mark.parametrize("role", ["other", "staff"])
+def test_nobody_else_finds_or_lists_the_owners_chats(world: World, role: str) -> None:
+    ChatMessage.objects.create(
+        chat=world.chat, role=MessageRole.USER, content=text_parts("the secret word is zebra")
+    )
+    client = logged_in(_user(world, role))
+    for path in ("/chats/sidebar/?q=zebra", "/chats/sidebar/?q=mine", "/chats/", "/chats/new/"):
+        page = client.get(path, HTTP_HX_REQUEST="true").content.decode()
+        assert f'data-sidebar-chat="{world.chat.pk}"' not in page, path
+        assert "zebra" not in page.replace("zebra”", "").replace("“zebra", ""), path
+    assert client.get("/api/chats/", {"q": "zebra"}).json()["chats"] == []
+    assert client.get("/api/chats/").json()["chats"] == []
+
+
+SIDEBAR_SOCKET = [
+    pytest.param("anonymous", 4401, id="sidebar-socket-anonymous-4401"),
+    pytest.param("owner", None, id="sidebar-socket-owner-accepted"),
+    pytest.param("other", None, id="sidebar-socket-other-accepted-for-their-own"),
+]
+
+
+@socket_db
+@pytest.mark.parametrize(("role", "code"), SIDEBAR_SOCKET)
+async def test_sidebar_socket_access(world: World, role: str, code: int | None) -> None:
+    user = _user(world, role)
+    cookie = await db(session_cookie)(user) if user is not None else None
+    async with open_socket("/ws/sidebar/", cookie) as communicator:
+        connected, _ = await communicator.connect()
+        assert connected
+        if code is None:
+            assert await communicator.receive_nothing(timeout=0.3)
+        else:
+            output = await communicator.receive_output(timeout=5)
+            assert output == {"type": "websocket.close", "code": code}
+
+
+@socket_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param("", id="plain"),
+        # The group comes from the session, never from the client.
+        pytest.param("?user=1&owner=1&group=user_1&since=2000-01-01T00:00:00Z", id="forged_query"),
+    ],
+)
+async def test_another_users_sockets_hear_nothing_of_the_owners_chats(
+    world: World, query: str
+) -> None:
+    from channels.layers import get_channel_layer
+
+    from chatcore.chats import ChatService
+
+    service = ChatService(get_channel_layer())
+    other_cookie = await db(session_cookie)(world.other)
+    other_chat = await db(create_chat_for)(world.other, world.provider)
+    async with (
+        open_socket(f"/ws/sidebar/{query}", other_cookie) as sidebar,
+        open_socket(f"/ws/chats/{other_chat}/{query}", other_cookie) as chat_page,
+    ):
+        assert (await sidebar.connect())[0] and (await chat_page.connect())[0]
+        await service.rename(world.chat.pk, "renamed by its owner")
+        await service.update_settings(world.chat.pk, system_prompt="private")
+        await service.delete(world.chat.pk)
+        heard = await _everything(sidebar) + await _everything(chat_page)
+    # Only their own chat, ever (a forged ``since`` only replays their own entries).
+    pk = world.chat.pk
+    leaks = (
+        f'data-sidebar-chat="{pk}"',
+        f'data-sidebar-update="{pk}"',
+        f'data-sidebar-removed="{pk}"',
+        f"/chats/{pk}/",
+        "renamed by its owner",
+        "private",
+    )
+    assert not [leak for frame in heard for leak in leaks if leak in frame]
+
+
+async def _everything(communicator: Any) -> list[str]:
+    frames = []
+    while not await communicator.receive_nothing(timeout=0.5):
+        output = await communicator.receive_output()
+        frames.append(str(output.get("text", output)))
+    return frames
+
+
+def create_chat_for(user: Any, provider: Any) -> int:
+    from chatcore.chats import create_chat
+
+    return create_chat(owner=user, provider=provider, model="echo", title="theirs").pk
 
 
 # The Origin must be the socket's own: scheme, host and port (chatui.origin).

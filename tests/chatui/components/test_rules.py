@@ -226,7 +226,9 @@ def test_retrying_context_is_built_from_the_chat_retry_payload() -> None:
         "usage_url": "",
         "hint": "",
         "actions": {"retry_now": True, "stop": True, "try_again": False},
-        "announce": "Rate limited. Rate limit. Anthropic is rate limiting requests. Attempt 2.",
+        "announce": "Rate limited. Anthropic is rate limiting requests. Attempt 2.",
+        # "Rate limited" already says "Rate limit": the pill is not shown.
+        "pill_redundant": True,
     }
 
 

@@ -182,9 +182,7 @@ def test_region_has_a_polite_live_region_outside_the_countdown() -> None:
     live = select(root, '[data-callout-region] [aria-live="polite"]')
     assert len(live) == 1
     assert live[0].attrs["aria-atomic"] == "true"
-    assert (
-        text_of(live[0]) == "Rate limited. Rate limit. OpenAI is rate limiting requests. Attempt 2."
-    )
+    assert text_of(live[0]) == "Rate limited. OpenAI is rate limiting requests. Attempt 2."
     assert not select(live[0], "[data-countdown]")
     assert not select(root, "[aria-live] [data-countdown]")
     assert select(root, "[data-callout-slot] [data-callout]")

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -96,15 +96,25 @@ def make_chat(fake: FakeProviderServer, owner: User, model: str = "echo") -> Cha
     return create_chat(owner=owner, provider=provider, model=model, title=model)
 
 
+SIDEBAR_FRAME = '<div hx-swap-oob="beforeend:#sidebar-inbox">'
+
+
 @dataclass
 class Frames:
-    """The HTML frames one socket received, parsed."""
+    """The HTML frames one socket received, parsed. The chat's own frames are what
+    ``next`` returns; the sidebar's (the owner's chats, over the same socket) are kept
+    apart in ``sidebar``, since they interleave with the chat's as other chats change."""
 
     communicator: WebsocketCommunicator
     received: list[str]
+    sidebar: list[str] = field(default_factory=list)
 
     async def next(self, within: float = 10) -> Node:
-        text = await self.communicator.receive_from(timeout=within)
+        while True:
+            text = await self.communicator.receive_from(timeout=within)
+            if not text.startswith(SIDEBAR_FRAME):
+                break
+            self.sidebar.append(text)
         self.received.append(text)
         return parse_html(text)
 

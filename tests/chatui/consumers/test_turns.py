@@ -94,7 +94,7 @@ async def test_a_retry_shows_its_countdown_and_drops_the_failed_attempts_text(fa
         assert not select(first, "[data-provisional] [data-stream-done] *")
         assert not select(first, "[data-provisional] [data-stream-tail] *")
         (slot,) = select(first, "#provisional-slot")
-        assert text_of(slot).strip() in ("", "Assistant · writing"), "the attempt's text is gone"
+        assert text_of(slot).strip() in ("", "Assistant (answering)"), "the attempt's text is gone"
         second = await frames.until('[data-phase="retrying"][data-kind="rate_limit"]')
         callout = _callout(second)
         assert text_of(select(callout, "[data-callout-title]")[0]) == "Rate limited"

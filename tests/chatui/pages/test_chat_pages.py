@@ -24,7 +24,7 @@ def _page(client: Client, path: str, **extra: str):  # type: ignore[no-untyped-d
     return parse_html(response.content.decode())
 
 
-def test_the_list_shows_only_my_chats_with_status_and_error_pill(
+def test_the_sidebar_lists_only_my_chats_with_their_live_status(
     alice_client: Client, alice: User, bob: User, demo_provider: Provider
 ) -> None:
     mine = make_chat(owner=alice, provider=demo_provider, title="Mine")
@@ -37,23 +37,92 @@ def test_the_list_shows_only_my_chats_with_status_and_error_pill(
     )
     make_chat(owner=bob, provider=demo_provider, title="Not mine")
     page = _page(alice_client, "/chats/")
-    rows = {row.attrs["data-chat-row"]: row for row in select(page, "[data-chat-row]")}
+    rows = {row.attrs["data-sidebar-chat"]: row for row in select(page, "[data-sidebar-chat]")}
     assert set(rows) == {str(mine.pk), str(failed.pk)}
     assert rows[str(failed.pk)].attrs["data-status"] == "failed"
-    assert text_of(select(rows[str(failed.pk)], "[data-kind-pill]")[0]) == "Rate limit"
-    assert not select(rows[str(mine.pk)], "[data-kind-pill]")
-    assert "hx-trigger" not in select(page, "#chat-list")[0].attrs, "nothing active: no polling"
+    assert text_of(select(rows[str(failed.pk)], "[data-sidebar-kind]")[0]) == "Rate limit"
+    assert rows[str(mine.pk)].attrs["data-status"] == "idle"
+    assert not select(rows[str(mine.pk)], "[data-sidebar-kind]")
+    response = alice_client.get("/chats/").content.decode()
+    assert "every " not in response, "live over the socket: no polling"
+    (sidebar,) = select(page, "[data-sidebar]")
+    assert sidebar.attrs["ws-connect"].startswith("/ws/sidebar/?since=")
 
 
-def test_the_list_refreshes_itself_while_a_turn_runs_and_answers_htmx_with_the_partial(
+@pytest.mark.parametrize(
+    ("status", "live_state", "phase"),
+    [
+        pytest.param(ChatStatus.IDLE, {}, "idle", id="idle"),
+        pytest.param(ChatStatus.PENDING, {}, "starting", id="queued_is_starting"),
+        pytest.param(ChatStatus.RUNNING, {"phase": "starting"}, "starting", id="running_starting"),
+        pytest.param(ChatStatus.RUNNING, {"phase": "streaming"}, "streaming", id="streaming"),
+        pytest.param(
+            ChatStatus.WAITING_RETRY,
+            {"phase": "retrying", "retry": {"attempt": 1, "kind": "overloaded"}},
+            "retrying",
+            id="retrying",
+        ),
+    ],
+)
+def test_each_sidebar_entry_shows_its_chats_phase(
+    alice_client: Client,
+    alice: User,
+    demo_provider: Provider,
+    status: str,
+    live_state: dict,
+    phase: str,
+) -> None:
+    chat = make_chat(owner=alice, provider=demo_provider, status=status, live_state=live_state)
+    page = _page(alice_client, f"/chats/{chat.pk}/")
+    (row,) = select(page, f'[data-sidebar-chat="{chat.pk}"]')
+    assert row.attrs["data-status"] == phase
+    assert select(row, '[aria-current="page"]'), "the open chat is highlighted"
+    assert "ws-connect" not in select(page, "[data-sidebar]")[0].attrs, (
+        "the chat's socket serves it"
+    )
+
+
+def test_the_sidebar_groups_chats_by_last_activity_newest_first(
     alice_client: Client, alice: User, demo_provider: Provider
 ) -> None:
-    make_chat(owner=alice, provider=demo_provider, status=ChatStatus.RUNNING)
-    full = alice_client.get("/chats/").content.decode()
-    partial = alice_client.get("/chats/", **HTMX).content.decode()
-    assert "<html" in full and "<html" not in partial
-    (chat_list,) = select(parse_html(partial), "#chat-list")
-    assert chat_list.attrs["hx-trigger"] == "every 5s"
+    now = datetime.now(UTC)
+    ages = {"today": timedelta(minutes=5), "week": timedelta(days=3), "older": timedelta(days=40)}
+    ids = {}
+    for group, age in ages.items():
+        chat = make_chat(owner=alice, provider=demo_provider, title=group)
+        Chat.objects.filter(pk=chat.pk).update(updated_at=now - age)
+        ids[group] = str(chat.pk)
+    newest = make_chat(owner=alice, provider=demo_provider, title="newest")
+    page = _page(alice_client, "/chats/")
+    groups = {
+        group.attrs["data-sidebar-group"]: [
+            row.attrs["data-sidebar-chat"] for row in select(group, "[data-sidebar-chat]")
+        ]
+        for group in select(page, "[data-sidebar-group]")
+    }
+    assert groups == {
+        "today": [str(newest.pk), ids["today"]],
+        "week": [ids["week"]],
+        "older": [ids["older"]],
+    }
+
+
+def test_the_sidebar_partial_searches_titles_and_messages(
+    alice_client: Client, alice: User, bob: User, demo_provider: Provider
+) -> None:
+    titled = make_chat(owner=alice, provider=demo_provider, title="Trip to Porto")
+    talked = make_chat(owner=alice, provider=demo_provider, title="Other")
+    add_message(talked, "user", "Could we take the train to Porto on Saturday?")
+    theirs = make_chat(owner=bob, provider=demo_provider, title="Porto")
+    add_message(theirs, "user", "Porto is lovely")
+    partial = _page(alice_client, "/chats/sidebar/?q=porto&current=0", **HTMX)
+    rows = [row.attrs["data-sidebar-chat"] for row in select(partial, "[data-sidebar-chat]")]
+    assert sorted(rows) == sorted([str(titled.pk), str(talked.pk)])
+    (mark,) = select(partial, f'[data-sidebar-chat="{talked.pk}"] [data-search-snippet] mark')
+    assert text_of(mark) == "Porto"
+    assert "2 chats match" in text_of(select(partial, "[data-search-count]")[0])
+    recent = _page(alice_client, "/chats/sidebar/", **HTMX)
+    assert select(recent, '[data-sidebar-view="recent"]')
 
 
 def test_new_chat_offers_enabled_providers_and_the_selected_providers_models(
@@ -126,7 +195,7 @@ def test_the_chat_page_holds_the_socket_transcript_callout_region_and_composer(
     add_message(chat, "assistant", "General Kenobi")
     page = _page(alice_client, f"/chats/{chat.pk}/")
     (root,) = select(page, "[data-chat]")
-    assert root.attrs["ws-connect"] == f"/ws/chats/{chat.pk}/"
+    assert root.attrs["ws-connect"].startswith(f"/ws/chats/{chat.pk}/?since=")
     assert root.attrs["hx-ext"] == "ws"
     roles = [
         (m.attrs["data-role"], text_of(select(m, "[data-message-content]")[0]))

@@ -7,10 +7,14 @@ import pytest
 from tests.public_api import assert_all_is_complete
 
 MODULES = [
+    "chatui.chat_actions",
+    "chatui.chat_settings",
     "chatui.consumers",
     "chatui.forms",
     "chatui.live",
     "chatui.management.commands.demo",
+    "chatui.sidebar",
+    "chatui.sidebar_consumer",
     "chatui.views",
 ]
 
