@@ -27,6 +27,7 @@ from tests.browser.test_chat_support import (
     wait_for_answer,
 )
 from tests.conftest import REQUIRE_SERVICES, ROOT
+from tests.fakeserver import FakeProviderServer
 
 pytestmark = pytest.mark.browser
 
@@ -109,8 +110,12 @@ def _start_chat(page: Any, base_url: str, model: str, message: str) -> int:
     return int(page.get_attribute("[data-chat]", "data-chat"))
 
 
-def _fake_requests(page: Any, base_url: str) -> list[dict[str, Any]]:
-    return list(page.request.get(base_url + "/fake/_fake/requests").json())
+@pytest.fixture(scope="module")
+def recording_provider() -> Iterator[FakeProviderServer]:
+    """A standalone fake provider that records what it was sent (the app's own /fake/ mount
+    keeps no log anyone can read)."""
+    with FakeProviderServer() as server:
+        yield server
 
 
 def test_another_tabs_turn_counts_down_in_the_sidebar_then_goes_idle(
@@ -241,9 +246,12 @@ def test_a_200_message_chat_opens_at_its_end_with_the_composer_pinned(
 
 
 def test_switching_model_mid_chat_runs_the_next_turn_on_it(
-    context: Any, chat_server: ChatServer, viewport: str
+    context: Any, chat_server: ChatServer, viewport: str, recording_provider: FakeProviderServer
 ) -> None:
-    ids = chat_server.chats(("demo", "demo", "echo"))
+    chat_server.provider(
+        "recorded", recording_provider.openai_base_url, "echo", "demo-flaky", kind="fake"
+    )
+    ids = chat_server.chats(("demo", "recorded", "echo"))
     page = context.new_page()
     errors = _watch(page)
     login(page, chat_server.base_url)
@@ -273,7 +281,7 @@ def test_switching_model_mid_chat_runs_the_next_turn_on_it(
     wait_for_answer(page)
     mine = [
         r
-        for r in _fake_requests(page, chat_server.base_url)
+        for r in recording_provider.requests()
         if r["headers"].get("x-fake-conversation", "").startswith(f"chat-{ids['echo']}-")
     ]
     assert mine[0]["model"] == "echo"

@@ -47,7 +47,7 @@ print(json.dumps(ids))
 _MAKE_PROVIDER = """
 from chatcore.models import Provider
 Provider.objects.update_or_create(name={name!r}, defaults={{
-    "kind": "openai-compatible", "base_url": {base_url!r}, "models": [{model!r}],
+    "kind": {kind!r}, "base_url": {base_url!r}, "models": {models!r},
     "default_model": {model!r}}})
 """
 
@@ -116,10 +116,15 @@ class ChatServer:
         out = self.server.manage("shell", "-c", code)
         return {model: int(pk) for model, pk in json.loads(out.strip().splitlines()[-1]).items()}
 
-    def provider(self, name: str, base_url: str, model: str) -> None:
-        self.server.manage(
-            "shell", "-c", _MAKE_PROVIDER.format(name=name, base_url=base_url, model=model)
+    def provider(
+        self, name: str, base_url: str, model: str, *more: str, kind: str = "openai-compatible"
+    ) -> None:
+        """Add a provider at ``base_url`` serving ``model`` (its default) and any ``more``
+        models; ``kind="fake"`` for a fake provider (its runs get per-turn scenarios)."""
+        code = _MAKE_PROVIDER.format(
+            name=name, base_url=base_url, model=model, models=[model, *more], kind=kind
         )
+        self.server.manage("shell", "-c", code)
 
 
 def start_chat_server() -> Iterator[ChatServer]:
