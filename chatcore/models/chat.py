@@ -69,6 +69,8 @@ class Chat(models.Model):
     model = models.CharField(max_length=200)
     # Sent to the provider first, as the system message of every turn.
     system_prompt = models.TextField(blank=True, default="")
+    # The owner's setting: may a turn switch to a configured fallback model? (Always shown.)
+    allow_fallback = models.BooleanField(default=True)
     status = models.CharField(max_length=20, choices=ChatStatus.choices, default=ChatStatus.IDLE)
     # A `ChatError` (chatcore.contract); read it through `error`, which tolerates
     # malformed values. Migrated from a legacy text column (migration 0002).

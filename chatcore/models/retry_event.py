@@ -25,6 +25,11 @@ class ChatRetryEvent(models.Model):
     delay_ms = models.PositiveIntegerField()
     chain_broken = models.BooleanField(default=False)
     retrying_at = models.DateTimeField()
+    # The wait was the provider's shared cooldown or breaker, not this chat's own backoff.
+    shared = models.BooleanField(default=False)
+    # A model fallback: the next attempt ran on `to_model` because of `reason`.
+    to_model = models.CharField(max_length=200, blank=True)
+    reason = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
