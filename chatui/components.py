@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from chatcore.contract import ChatError, ChatRetry, Phase, format_utc, parse_utc
-from chatcore.errors import ErrorKind, kind_label, normalize_provider
+from chatcore.errors import ErrorKind, kind_label, normalize_provider, provider_display_name
 
 __all__ = [
     "DELAYED_START_SECONDS",
@@ -36,6 +36,7 @@ __all__ = [
     "region_context",
     "seconds_until",
     "select_callout",
+    "shared_wait_title",
     "shows_usage_link",
     "status_page_url",
 ]
@@ -90,6 +91,16 @@ def callout_title(state: str, kind: str = "") -> str:
     if state == CalloutState.RECONNECTING:
         return RECONNECTING_TITLE
     return THINKING_TITLE
+
+
+def shared_wait_title(kind: str, provider: str | None) -> str:
+    """The title of a retry that waits on the provider's shared cooldown or open breaker
+    (``ChatRetry.shared``): every chat on it waits for the same moment, so the callout
+    names the provider's recovery rather than this chat's attempt."""
+    name = provider_display_name(provider)
+    if kind == ErrorKind.RATE_LIMIT:
+        return f"Waiting for {name}'s rate limit to reset"
+    return f"Waiting for {name} to recover"
 
 
 def status_page_url(provider: str | None) -> str:
@@ -220,6 +231,7 @@ def _base(callout: CalloutState, kind: str = "") -> dict[str, Any]:
         "retry_now_disabled": False,
         "started_at": "",
         "delayed": False,
+        "shared": False,
         "status_url": "",
         "usage_url": "",
         "hint": "",
@@ -240,6 +252,14 @@ def _retrying(retry: ChatRetry, now: datetime | None) -> dict[str, Any]:
         retry_now_disabled=seconds_until(not_before, now) > 0,
         status_url=status_page_url(retry.provider) if retry.kind == ErrorKind.OVERLOADED else "",
     )
+    if retry.shared:
+        context.update(
+            title=shared_wait_title(retry.kind, retry.provider),
+            countdown_verb="Next try",
+            hint=f"Every chat using {provider_display_name(retry.provider)} waits for this "
+            "same moment.",
+            shared=True,
+        )
     context["actions"].update(retry_now=True, stop=True)
     return context
 
@@ -267,7 +287,10 @@ def pill_repeats_title(state: str, kind: str) -> bool:
 
 def _finish(context: dict[str, Any], dom_id: str) -> dict[str, Any]:
     context["dom_id"] = dom_id
-    context["pill_redundant"] = pill_repeats_title(context["phase"], context["kind"])
+    # A shared wait's title names the provider, not the kind: the pill says the kind.
+    context["pill_redundant"] = not context["shared"] and pill_repeats_title(
+        context["phase"], context["kind"]
+    )
     context["delayed_title"] = DELAYED_START_TITLE
     context["delayed_after"] = DELAYED_START_SECONDS
     context["announce"] = _announcement(context)
