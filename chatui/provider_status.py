@@ -152,14 +152,17 @@ class HealthWatch:
     _shown: list[dict[str, Any]] | None = None
 
     @classmethod
-    def for_chat(cls, chat_id: int) -> HealthWatch | None:
-        """A chat page's watch (None when the chat is gone); reads the database."""
-        chat = Chat.objects.filter(pk=chat_id).values("provider_id", "model").first()
-        if chat is None:
-            return None
-        watch = cls(frozenset({chat["provider_id"]}), chat["model"])
+    def for_chat(cls, provider_id: int, model: str) -> HealthWatch:
+        """A chat page's watch, on ``provider_id``/``model``; reads the database."""
+        watch = cls(frozenset({provider_id}), model)
         watch.seed(degraded())
         return watch
+
+    @classmethod
+    def for_chat_id(cls, chat_id: int) -> HealthWatch | None:
+        """The watch of chat ``chat_id``'s page (None when the chat is gone)."""
+        chat = Chat.objects.filter(pk=chat_id).values("provider_id", "model").first()
+        return None if chat is None else cls.for_chat(chat["provider_id"], chat["model"])
 
     @classmethod
     def for_picker(cls) -> HealthWatch:
