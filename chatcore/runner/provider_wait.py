@@ -43,6 +43,9 @@ class ProviderWait:
         self.owner = f"{turn.owner}#{turn.ctx.chat_id}"  # a probe's claim names its turn
         # The (provider id, model) this turn waits on in a shared wait, else None.
         self.hold: tuple[int, str] | None = None
+        # The wait ends early when the shared state changes (not a budget wait: the
+        # budget's window does not end because a breaker moved).
+        self.releasable = False
         self._until = 0.0  # the shared deadline of the announced wait
         self._resumed = False  # the next attempt follows a shared wait
         self._report_success = False  # the current attempt probed or saw failures
@@ -60,10 +63,11 @@ class ProviderWait:
                 recorder=turn.recorder,
             )
             if gate.admission.go:
-                self.hold, self._resumed = None, False
+                self.hold, self._resumed, self.releasable = None, False, False
                 self._report_success = gate.report_success
                 return
             hold, until = gate.admission.hold, gate.admission.until
+            self.releasable = hold is not Hold.BUDGET
             if self.hold is not None and (hold is Hold.PROBING or abs(until - self._until) < 1e-3):
                 # Already showing this wait (or one that ends when the probe does: a
                 # claim's expiry is a limit, not a time worth showing): wait on quietly.
@@ -93,6 +97,7 @@ class ProviderWait:
         if until is None or remaining < delay:
             return delay, classified
         self._until, self.hold, self._resumed = until, self.key, True
+        self.releasable = True
         # As the retry's floor, the shared deadline cannot be skipped by "Retry now".
         floor = max(classified.retry_after, remaining)
         return remaining, dataclasses.replace(classified, retry_after=floor)

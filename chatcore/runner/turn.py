@@ -108,12 +108,13 @@ class RetryWait:
         return True
 
     async def sleep(self, delay: float) -> None:
-        remaining = self.deadline - self._clock()
-        if remaining <= 0:
-            return
-        try:
-            await asyncio.wait_for(self._wake.wait(), timeout=remaining)
-        except TimeoutError:
+        # A loop: the event loop's timer may fire a little before the wall clock's
+        # deadline, and a shared deadline must not be anticipated even by a millisecond.
+        while (remaining := self.deadline - self._clock()) > 0:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=remaining)
+            except TimeoutError:
+                continue
             return
 
 

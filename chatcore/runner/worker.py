@@ -125,6 +125,8 @@ class Runner:
             SharedHealth(health, layer=layer, db=db) if health and health.enabled else None
         )
         self._turns: dict[int, _Turn] = {}
+        # The last (state, deadline) heard per provider/model, to wake waiters on changes.
+        self._health_seen: dict[tuple[Any, Any], tuple[Any, Any]] = {}
         self._adapters: dict[tuple[int, str], Adapter] = {}
         self._wake = asyncio.Event()
         self._slot_freed = asyncio.Event()
@@ -359,11 +361,15 @@ class Runner:
         if self.health is None:
             return
         key = (health.get("provider_id"), health.get("model"))
-        spread = health.get("state") == "ok"
+        shown = (health.get("state"), health.get("until"))
+        if self._health_seen.get(key) == shown:
+            return  # only the waiting count moved: nobody's wait changes
+        self._health_seen[key] = shown
+        spread = shown[0] == "ok"
         loop = asyncio.get_running_loop()
         for turn in self._turns.values():
             waiting = turn.run.provider_wait if turn.run is not None else None
-            if waiting is not None and waiting.hold == key:
+            if waiting is not None and waiting.hold == key and waiting.releasable:
                 loop.call_later(self.health.jitter() if spread else 0.0, turn.wait.release)
 
     def _adapter(self, ctx: TurnContext) -> Adapter:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from prometheus_client import CollectorRegistry
 
-from chatcore.chats import chat_group
+from chatcore.chats import chat_group, messaging
 from chatcore.health import HEALTH_CHANGED, HEALTH_GROUP, HealthConfig
 from chatcore.metrics import RetryMetrics
 from chatcore.models import ChatMessage, ChatRetryEvent, MessageRole, ProviderHealth
@@ -39,10 +40,15 @@ HEALTH = HealthConfig(
 
 
 @contextlib.asynccontextmanager
-async def runner(layer: Any, health: HealthConfig | None) -> AsyncIterator[Runner]:
+async def runner(
+    layer: Any, health: HealthConfig | None, *, scenario: list[dict[str, Any]] | None = None
+) -> AsyncIterator[Runner]:
+    headers = {"X-Fake-Scenario": json.dumps(scenario)} if scenario else {}
     run = Runner(
         layer,
-        settings=TurnSettings(policy=RetryPolicy(), startup_timeout=5.0, lease_seconds=5.0),
+        settings=TurnSettings(
+            policy=RetryPolicy(), startup_timeout=5.0, lease_seconds=5.0, extra_headers=headers
+        ),
         poll_interval=0.1,
         metrics=RetryMetrics(CollectorRegistry()),
         health=health,
@@ -77,12 +83,16 @@ class Watcher:
             await self.layer.group_discard(chat_group(chat_id), self.channel)
         await self.layer.group_discard(HEALTH_GROUP, self.channel)
 
-    async def until_all_done(self, within: float) -> None:
+    async def until_all_done(
+        self, within: float, on_message: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+    ) -> None:
         finished: set[int] = set()
         async with asyncio.timeout(within):
             while finished != set(self.chat_ids):
                 message = await self.layer.receive(self.channel)
                 self.events.append((time.time(), message))
+                if on_message is not None:
+                    await on_message(message)
                 if message.get("event") in ("done", "error"):
                     finished.add(message["chat"])
 
@@ -103,10 +113,18 @@ async def test_three_chats_wait_on_one_shared_deadline_and_all_answer_once(layer
         provider = await db(make_provider)(fake)
         chats = [await db(make_chat)(provider, "outage-3s", username=f"u{i}") for i in range(3)]
         ids = [chat.pk for chat in chats]
-        async with Watcher(layer, ids) as watcher, runner(layer, HEALTH):
+        async with Watcher(layer, ids) as watcher, runner(layer, HEALTH) as run:
+
+            async def press_retry_now(message: dict[str, Any]) -> None:
+                # "Retry now" on every shared wait: it may not skip the shared deadline.
+                if message.get("event") == "retry" and message["data"].get("shared"):
+                    await messaging.tell_runner(
+                        layer, run.channel, messaging.RETRY_NOW, message["chat"]
+                    )
+
             for chat in chats:
                 await db(queue_turn)(chat)
-            await watcher.until_all_done(within=30)
+            await watcher.until_all_done(within=30, on_message=press_retry_now)
         requests = fake.requests()
 
     failed = [r for r in requests if r["outcome"]["kind"] == "overloaded"]
@@ -162,3 +180,37 @@ async def test_without_shared_health_each_chat_hammers_the_provider(layer) -> No
     # test above sends 4 failing requests in all).
     assert len(failed) >= 6
     assert not await db(ChatRetryEvent.objects.filter(shared=True).exists)()
+
+
+async def test_a_retry_refused_by_the_budget_waits_then_answers(layer) -> None:
+    health = HealthConfig(budget_floor=1, budget_ratio=0.0, budget_window=3.0, resume_spread=0.1)
+    script = [{"kind": "server_error"}, {"kind": "ok"}]
+    async with FakeProviderServer() as fake:
+        provider = await db(make_provider)(fake)
+        chats = [await db(make_chat)(provider, "m", username=f"u{i}") for i in range(2)]
+        ids = [chat.pk for chat in chats]
+        async with (
+            Watcher(layer, ids) as watcher,
+            runner(layer, health, scenario=script) as run,
+        ):
+            for chat in chats:
+                await db(queue_turn)(chat)
+            await watcher.until_all_done(within=30)
+        requests = fake.requests()
+
+    assert [r["outcome"]["kind"] for r in requests].count("ok") == 2
+    for chat_id in ids:
+        assert [m["event"] for _, m in watcher.of(chat_id)][-1] == "done"
+        assert len(await db(_answers)(chat_id)) == 1
+    # One retry fits the budget (its floor); the other waited for the next window.
+    registry = run.metrics.registry
+    assert registry.get_sample_value("chatd_retry_budget_denied_total", {"provider": "fake"}) == 1
+    state = {"provider": "fake", "model": "m"}
+    assert registry.get_sample_value("chatd_provider_breaker_state", state) == 0
+    waited = [
+        m
+        for chat_id in ids
+        for _, m in watcher.of(chat_id)
+        if m["event"] == "retry" and m["data"].get("shared")
+    ]
+    assert len(waited) == 1 and waited[0]["data"]["kind"] == "generic"
