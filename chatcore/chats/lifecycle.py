@@ -254,6 +254,7 @@ def mark_retrying(
             delay_ms=retry.delay_ms,
             chain_broken=classified.chain_broken,
             retrying_at=retry.retrying_at or timezone.now(),
+            shared=retry.shared,
         )
 
 

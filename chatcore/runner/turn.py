@@ -12,6 +12,13 @@ How a turn goes:
 3. Success persists the one assistant message and publishes ``done``; a final
    failure persists ``last_error`` and publishes ``error``.
 
+Provider health (``chatcore.health``, when the runner passes ``health``): before each
+attempt the turn asks whether the provider/model may be called now; while a shared
+cooldown, an open breaker, another chat's probe or the retry budget holds it back, the
+turn waits (its slot given back) and publishes a ``retry`` with ``shared: true`` whose
+``retrying_at`` is the shared deadline, the same for every waiting chat. Each failure is
+reported (it may set that deadline), and so is the first text of an attempt that probed.
+
 Stop policy: what the current attempt has written when the user presses Stop
 is kept as the answer, marked stopped (the runner persists ``partial_text()``
 and publishes ``done``); a stop during a retry wait keeps nothing. A *failed*
@@ -33,6 +40,7 @@ from asgiref.sync import sync_to_async
 from chatcore.chats import lifecycle
 from chatcore.contract import ChatError, ChatRetry, Phase
 from chatcore.errors import ClassifiedError
+from chatcore.health.shared import SharedHealth
 from chatcore.metrics import RetryMetrics
 from chatcore.providers import Adapter, Finish, TextDelta, TurnRequest
 from chatcore.retry import (
@@ -45,6 +53,7 @@ from chatcore.retry import (
 )
 from chatcore.runner.context import TurnContext
 from chatcore.runner.events import ChatEvents
+from chatcore.runner.provider_wait import ProviderWait
 
 __all__ = ["RetryWait", "Turn", "TurnSettings", "execute_turn"]
 
@@ -80,6 +89,14 @@ class RetryWait:
         self.floor_at = now + min(retry_after, delay)
         self._wake.clear()
 
+    def lengthen(self, seconds: float) -> None:
+        """Sleep ``seconds`` longer than armed (jitter after a shared deadline)."""
+        self.deadline += max(0.0, seconds)
+
+    def release(self) -> None:
+        """End the wait now, floor or not: the shared hold it waited on is gone."""
+        self._wake.set()
+
     def seconds_until_floor(self) -> float:
         return max(0.0, self.floor_at - self._clock())
 
@@ -91,12 +108,13 @@ class RetryWait:
         return True
 
     async def sleep(self, delay: float) -> None:
-        remaining = self.deadline - self._clock()
-        if remaining <= 0:
-            return
-        try:
-            await asyncio.wait_for(self._wake.wait(), timeout=remaining)
-        except TimeoutError:
+        # A loop: the event loop's timer may fire a little before the wall clock's
+        # deadline, and a shared deadline must not be anticipated even by a millisecond.
+        while (remaining := self.deadline - self._clock()) > 0:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=remaining)
+            except TimeoutError:
+                continue
             return
 
 
@@ -114,6 +132,7 @@ class Turn:
         metrics: RetryMetrics,
         wait: RetryWait,
         db: Database | None = None,
+        health: SharedHealth | None = None,
     ) -> None:
         self.ctx = ctx
         self.owner = owner
@@ -132,6 +151,8 @@ class Turn:
         self.recorder = metrics.for_turn(model=ctx.model, provider=self.provider_label)
         self._attempt_started = 0.0
         self._ended = False
+        # The provider's shared health (cooldown, breaker, budget); None: off.
+        self.provider_wait = ProviderWait(self, health) if health is not None else None
         self.buffer: AttemptBuffer[str] = AttemptBuffer()
         # OpenAI Responses chain mode; left for good after a chain-broken failure.
         self.use_chain = (
@@ -164,7 +185,7 @@ class Turn:
             text, finish = await run_with_retry(
                 self._attempt,
                 policy=self.settings.policy,
-                on_retry=self._announce_retry,
+                on_retry=self._on_retry,
                 sleep=self.wait.sleep,
                 provider=self.provider_hint,
                 recorder=self.recorder,
@@ -181,6 +202,8 @@ class Turn:
 
     async def _attempt(self, number: int) -> tuple[str, Finish]:
         """One provider call: stream it live, return the whole text once it finished."""
+        if self.provider_wait is not None:
+            await self.provider_wait.before_attempt(number)
         self.buffer.begin(number)
         self._attempt_started = time.monotonic()
         await self.events.status(Phase.STARTING, number)
@@ -206,6 +229,8 @@ class Turn:
 
     async def _streaming(self, number: int) -> None:
         self.recorder.first_token(time.monotonic() - self._attempt_started)
+        if self.provider_wait is not None:
+            await self.provider_wait.answered()
         await self.events.status(Phase.STREAMING, number)
         await self.db(
             lifecycle.mark_streaming, self.ctx.chat_id, self.owner, attempt=number, seq=self.seq
@@ -229,6 +254,8 @@ class Turn:
             # The provider's Retry-After floor: "Retry now" is refused before it.
             not_before=datetime.fromtimestamp(self.wait.floor_at, UTC),
         )
+        if self.provider_wait is not None:
+            retry = self.provider_wait.mark_shared(retry)
         if classified.chain_broken:
             self.use_chain = False  # the next attempt sends the full history
         await self.events.retry(retry)
@@ -243,6 +270,17 @@ class Turn:
             provider=self.provider_label,
             model=self.ctx.model,
         )
+
+    async def _on_retry(
+        self, number: int, error: BaseException, classified: ClassifiedError, delay: float
+    ) -> None:
+        """A failed attempt: told to the shared provider health (which may lengthen the
+        wait to its shared deadline), then announced."""
+        if self.provider_wait is not None:
+            delay, classified = await self.provider_wait.failed(classified, delay)
+        await self._announce_retry(number, error, classified, delay)
+        if self.provider_wait is not None:
+            await self.provider_wait.announced()
 
     async def _succeed(self, text: str, finish: Finish) -> str:
         await self.events.flush()
