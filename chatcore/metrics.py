@@ -95,6 +95,13 @@ class RetryMetrics:
             buckets=_WAIT_BUCKETS,
             registry=self.registry,
         )
+        self.fallbacks = Counter(
+            "chatd_fallbacks_total",
+            "Turns that switched to a configured fallback model, by why "
+            "(overloaded, breaker_open, context_length, rate_limit).",
+            ["provider", "from_model", "to_model", "reason"],
+            registry=self.registry,
+        )
         self.active = Gauge(
             "chatd_active_turns",
             "Chat turns this process is running now (streaming or waiting to retry).",
@@ -179,6 +186,16 @@ class TurnRecorder:
 
     def record_error(self, classified: ClassifiedError) -> None:
         self.metrics.record_error(classified, model=self.model, provider=self.provider)
+
+    def fallback(self, *, to_model: str, reason: str) -> None:
+        """The turn switched model: counted once, and from now on its series name
+        ``to_model`` (retries, errors and the outcome belong to the model that ran)."""
+        self.metrics.fallbacks.labels(
+            provider=self.provider or "", from_model=self.model, to_model=to_model, reason=reason
+        ).inc()
+        if self.provider:
+            self.metrics.declare(provider=self.provider, model=to_model)
+        self.model = to_model
 
     def turn_started(self) -> None:
         """The turn began running here: one more active turn, and its clock starts."""

@@ -11,6 +11,10 @@ How a turn goes:
    ``chain_broken`` failure also leaves chain mode and rebuilds the full history.
 3. Success persists the one assistant message and publishes ``done``; a final
    failure persists ``last_error`` and publishes ``error``.
+4. A configured model fallback (``chatcore.health.fallback``) turns a failure into a
+   retry on another model of the provider: the ``retry`` event names ``from_model``,
+   ``to_model`` and ``reason``, the rollback boundary holds as for any retry, and the
+   answer is stored with the model that wrote it.
 
 Stop policy: what the current attempt has written when the user presses Stop
 is kept as the answer, marked stopped (the runner persists ``partial_text()``
@@ -33,6 +37,7 @@ from asgiref.sync import sync_to_async
 from chatcore.chats import lifecycle
 from chatcore.contract import ChatError, ChatRetry, Phase
 from chatcore.errors import ClassifiedError
+from chatcore.health.fallback import ModelRoute
 from chatcore.metrics import RetryMetrics
 from chatcore.providers import Adapter, Finish, TextDelta, TurnRequest
 from chatcore.retry import (
@@ -133,6 +138,10 @@ class Turn:
         self._attempt_started = 0.0
         self._ended = False
         self.buffer: AttemptBuffer[str] = AttemptBuffer()
+        # The model the next attempt runs on: the chat's, until a fallback switches it.
+        self.route = ModelRoute(ctx.model, ctx.fallbacks)
+        # Set by the provider's health gate when the model's breaker is open.
+        self.breaker_open = False
         # OpenAI Responses chain mode; left for good after a chain-broken failure.
         self.use_chain = (
             ctx.chain_mode and adapter.supports_chaining and bool(ctx.previous_response_id)
@@ -168,6 +177,7 @@ class Turn:
                 sleep=self.wait.sleep,
                 provider=self.provider_hint,
                 recorder=self.recorder,
+                reroute=self._reroute if self.ctx.fallbacks else None,
             )
         except RetryGaveUp as gave_up:
             self.buffer.discard()
@@ -182,6 +192,7 @@ class Turn:
     async def _attempt(self, number: int) -> tuple[str, Finish]:
         """One provider call: stream it live, return the whole text once it finished."""
         self.buffer.begin(number)
+        self.route.attempt()
         self._attempt_started = time.monotonic()
         await self.events.status(Phase.STARTING, number)
         finish: Finish | None = None
@@ -229,6 +240,7 @@ class Turn:
             # The provider's Retry-After floor: "Retry now" is refused before it.
             not_before=datetime.fromtimestamp(self.wait.floor_at, UTC),
         )
+        retry = self.route.announce(retry)
         if classified.chain_broken:
             self.use_chain = False  # the next attempt sends the full history
         await self.events.retry(retry)
@@ -241,8 +253,9 @@ class Turn:
             seq=self.seq,
             clear_chain=classified.chain_broken,
             provider=self.provider_label,
-            model=self.ctx.model,
+            model=self.model,
         )
+        self._switch_model()
 
     async def _succeed(self, text: str, finish: Finish) -> str:
         await self.events.flush()
@@ -255,7 +268,7 @@ class Turn:
             finish=finish,
             seq=self.seq + 1,
             store_response_id=self.adapter.supports_chaining,
-            model=self.ctx.model,
+            model=self.model,
         )
         self._end("done")
         if message_id is not None:
@@ -312,12 +325,37 @@ class Turn:
         headers = dict(self.settings.extra_headers)
         if self.use_chain:
             return TurnRequest(
-                model=ctx.model,
+                model=self.model,
                 messages=ctx.new_input,
                 previous_response_id=ctx.previous_response_id,
                 extra_headers=headers,
             )
-        return TurnRequest(model=ctx.model, messages=ctx.history, extra_headers=headers)
+        return TurnRequest(model=self.model, messages=ctx.history, extra_headers=headers)
+
+    @property
+    def model(self) -> str:
+        """The model of the current attempt (and of the answer, once it succeeds)."""
+        return self.route.model
+
+    def _reroute(self, attempt: int, classified: ClassifiedError) -> bool:
+        """The retry loop asks after each failure: does the next attempt switch model?"""
+        return self.route.choose(classified.kind, breaker_open=self.breaker_open)
+
+    def _switch_model(self) -> None:
+        """After a fallback's retry is published and stored, the next attempt uses its
+        model, with the full history (a Responses chain belongs to the model that began it)."""
+        switch = self.route.switch()
+        if switch is None:
+            return
+        log.info(
+            "model fallback: chat=%s %s -> %s (%s)",
+            self.ctx.chat_id,
+            switch.from_model,
+            switch.to_model,
+            switch.reason,
+        )
+        self.recorder.fallback(to_model=switch.to_model, reason=switch.reason)
+        self.use_chain = False
 
     def _shown(self, classified: ClassifiedError, *, keep_message: bool = False) -> ClassifiedError:
         """What the user sees: an anonymous (fake) provider is "the AI provider"."""
