@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
@@ -127,6 +127,15 @@ class RetryMetrics:
             self.turns.labels(provider=provider, model=model, outcome=outcome)
             self.duration.labels(provider=provider, model=model, outcome=outcome)
         self.first_token.labels(provider=provider, model=model)
+
+    def declare_fallback(
+        self, *, provider: str, from_model: str, to_model: str, reasons: Iterable[str]
+    ) -> None:
+        """Create a configured fallback's series at 0, one per reason it can switch for."""
+        for reason in reasons:
+            self.fallbacks.labels(
+                provider=provider, from_model=from_model, to_model=to_model, reason=reason
+            )
 
     def record_retry(
         self, classified: ClassifiedError, *, model: str, provider: str | None = None

@@ -46,6 +46,11 @@ class FallbackRule:
     on_context_length: bool = False
     on_rate_limit: bool = False
 
+    @property
+    def reasons(self) -> tuple[FallbackReason, ...]:
+        """Every reason this entry can switch for (its metric series, declared at 0)."""
+        return tuple(t.reason for t in _TRIGGERS if t.allowed(self))
+
 
 @dataclass(frozen=True, slots=True)
 class Fallback:

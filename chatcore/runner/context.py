@@ -13,7 +13,14 @@ from chatcore.health.fallback import FallbackRule
 from chatcore.models import Chat, ChatMessage, ModelFallback, Provider
 from chatcore.providers import Message, ProviderConfig, Role
 
-__all__ = ["TurnContext", "fallback_rules", "load_turn", "preflight", "provider_config"]
+__all__ = [
+    "TurnContext",
+    "fallback_rule",
+    "fallback_rules",
+    "load_turn",
+    "preflight",
+    "provider_config",
+]
 
 
 @dataclass(frozen=True)
@@ -83,17 +90,19 @@ def load_turn(chat_id: int) -> TurnContext:
 def fallback_rules(provider_id: int) -> tuple[FallbackRule, ...]:
     """The provider's configured fallbacks, in one query (once per turn, not per attempt)."""
     rows = ModelFallback.objects.filter(provider_id=provider_id).order_by("model", "position", "id")
-    return tuple(
-        FallbackRule(
-            model=row.model,
-            to_model=row.to_model,
-            position=row.position,
-            after_attempts=row.after_attempts,
-            on_overloaded=row.on_overloaded,
-            on_context_length=row.on_context_length,
-            on_rate_limit=row.on_rate_limit,
-        )
-        for row in rows
+    return tuple(fallback_rule(row) for row in rows)
+
+
+def fallback_rule(row: ModelFallback) -> FallbackRule:
+    """The selection's (Django-free) value of one ``ModelFallback`` row."""
+    return FallbackRule(
+        model=row.model,
+        to_model=row.to_model,
+        position=row.position,
+        after_attempts=row.after_attempts,
+        on_overloaded=row.on_overloaded,
+        on_context_length=row.on_context_length,
+        on_rate_limit=row.on_rate_limit,
     )
 
 
