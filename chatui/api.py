@@ -112,6 +112,7 @@ def _chat_json(chat: Chat) -> dict[str, Any]:
         "provider": chat.provider.name,
         "model": chat.model,
         "system_prompt": chat.system_prompt,
+        "allow_fallback": chat.allow_fallback,
         "status": chat.status,
         "last_error": chat.error.to_json() if chat.error is not None else None,
         "created_at": chat.created_at.isoformat(),
@@ -346,6 +347,8 @@ def _message_json(message: dict[str, Any]) -> dict[str, Any]:
         shown["html"] = str(linebreaks(message["text"], autoescape=True))
     if "versions" in message:
         shown["versions"] = message["versions"]
+    if message.get("fallback_from"):
+        shown["fallback_from"] = message["fallback_from"]
     return shown
 
 
