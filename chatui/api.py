@@ -262,7 +262,8 @@ def _create_chat(user: Any, data: dict[str, Any]) -> dict[str, Any] | JsonRespon
 @_allow("GET", "PATCH", "DELETE")
 @_owner_only
 async def chat_detail(request: HttpRequest, chat: Chat) -> HttpResponse:
-    """GET the chat; PATCH ``{title?, provider?, model?, system_prompt?}``; DELETE it."""
+    """GET the chat; PATCH ``{title?, provider?, model?, system_prompt?, allow_fallback?}``;
+    DELETE it."""
     if request.method == "DELETE":
         await ChatService(get_channel_layer()).delete(chat.pk)
         return HttpResponse(status=204)
@@ -272,7 +273,7 @@ async def chat_detail(request: HttpRequest, chat: Chat) -> HttpResponse:
     return JsonResponse({**_chat_json(chat), **_live_fields(snapshot)})
 
 
-_PATCHABLE = frozenset({"title", "provider", "model", "system_prompt"})
+_PATCHABLE = frozenset({"title", "provider", "model", "system_prompt", "allow_fallback"})
 
 
 async def _patch(request: HttpRequest, chat: Chat) -> HttpResponse:
@@ -324,6 +325,10 @@ def _settings_options(data: dict[str, Any]) -> dict[str, Any]:
         options["model"] = data["model"]
     if "system_prompt" in data:
         options["system_prompt"] = data["system_prompt"]
+    if "allow_fallback" in data:
+        if not isinstance(data["allow_fallback"], bool):
+            raise SettingsRefused("allow_fallback must be true or false")
+        options["allow_fallback"] = data["allow_fallback"]
     return options
 
 
