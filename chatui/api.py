@@ -113,6 +113,7 @@ def _chat_json(chat: Chat) -> dict[str, Any]:
         "provider": chat.provider.name,
         "model": chat.model,
         "system_prompt": chat.system_prompt,
+        "allow_fallback": chat.allow_fallback,
         "status": chat.status,
         "last_error": chat.error.to_json() if chat.error is not None else None,
         "created_at": chat.created_at.isoformat(),
@@ -262,7 +263,8 @@ def _create_chat(user: Any, data: dict[str, Any]) -> dict[str, Any] | JsonRespon
 @_allow("GET", "PATCH", "DELETE")
 @_owner_only
 async def chat_detail(request: HttpRequest, chat: Chat) -> HttpResponse:
-    """GET the chat; PATCH ``{title?, provider?, model?, system_prompt?}``; DELETE it."""
+    """GET the chat; PATCH ``{title?, provider?, model?, system_prompt?, allow_fallback?}``;
+    DELETE it."""
     if request.method == "DELETE":
         await ChatService(get_channel_layer()).delete(chat.pk)
         return HttpResponse(status=204)
@@ -272,7 +274,7 @@ async def chat_detail(request: HttpRequest, chat: Chat) -> HttpResponse:
     return JsonResponse({**_chat_json(chat), **_live_fields(snapshot)})
 
 
-_PATCHABLE = frozenset({"title", "provider", "model", "system_prompt"})
+_PATCHABLE = frozenset({"title", "provider", "model", "system_prompt", "allow_fallback"})
 
 
 async def _patch(request: HttpRequest, chat: Chat) -> HttpResponse:
@@ -324,6 +326,10 @@ def _settings_options(data: dict[str, Any]) -> dict[str, Any]:
         options["model"] = data["model"]
     if "system_prompt" in data:
         options["system_prompt"] = data["system_prompt"]
+    if "allow_fallback" in data:
+        if not isinstance(data["allow_fallback"], bool):
+            raise SettingsRefused("allow_fallback must be true or false")
+        options["allow_fallback"] = data["allow_fallback"]
     return options
 
 
@@ -347,6 +353,8 @@ def _message_json(message: dict[str, Any]) -> dict[str, Any]:
         shown["html"] = str(linebreaks(message["text"], autoescape=True))
     if "versions" in message:
         shown["versions"] = message["versions"]
+    if message.get("fallback_from"):
+        shown["fallback_from"] = message["fallback_from"]
     return shown
 
 

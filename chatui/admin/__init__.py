@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from chatui.admin.chats import ChatAdmin, ChatRetryEventAdmin
 from chatui.admin.filters import ErrorKindFilter, HasErrorFilter, RetryableFilter, RetryKindFilter
-from chatui.admin.providers import ProviderAdmin, ProviderForm
+from chatui.admin.providers import (
+    ModelFallbackFormSet,
+    ModelFallbackInline,
+    ProviderAdmin,
+    ProviderForm,
+)
 from chatui.admin.rendering import http_status, json_block, kind_pill, yes_no
 
 __all__ = [
@@ -18,6 +23,8 @@ __all__ = [
     "ChatRetryEventAdmin",
     "ErrorKindFilter",
     "HasErrorFilter",
+    "ModelFallbackFormSet",
+    "ModelFallbackInline",
     "ProviderAdmin",
     "ProviderForm",
     "RetryKindFilter",
