@@ -292,6 +292,14 @@ CHAT_STARTUP_TIMEOUT = float(os.environ.get("CHAT_STARTUP_TIMEOUT", "60"))
 CHAT_MAX_TURNS = int(os.environ.get("CHAT_MAX_TURNS", "16"))
 CHAT_MAX_ATTEMPTS = int(os.environ.get("CHAT_MAX_ATTEMPTS", "25"))
 CHAT_RETRY_AFTER_CEILING = float(os.environ.get("CHAT_RETRY_AFTER_CEILING", "600"))
+# How the provider SDKs talk HTTP (chatcore/providers/types.py): "aiohttp" (the
+# SDKs' supported aiohttp transport, the default: cheaper per streamed token, see
+# bench/stream.py) or "httpx" (their own default stack).
+CHAT_HTTP_TRANSPORT = os.environ.get("CHAT_HTTP_TRANSPORT", "aiohttp").strip().lower()
+if CHAT_HTTP_TRANSPORT not in {"httpx", "aiohttp"}:
+    raise ImproperlyConfigured(
+        f"CHAT_HTTP_TRANSPORT must be 'httpx' or 'aiohttp', not {CHAT_HTTP_TRANSPORT!r}"
+    )
 # PostgreSQL's text search configuration for searching chats' messages ("simple":
 # words as written; "english" and others add stemming). SQLite matches substrings.
 CHAT_SEARCH_CONFIG = os.environ.get("CHAT_SEARCH_CONFIG", "simple").strip() or "simple"

@@ -41,7 +41,9 @@ class AnthropicAdapter:
     def __init__(self, config: ProviderConfig, *, provider: str = "anthropic") -> None:
         self.provider = provider
         self._config = config
-        self._client = anthropic.AsyncAnthropic(**client_options(config))
+        self._client = anthropic.AsyncAnthropic(
+            **client_options(config, aiohttp_client=anthropic.DefaultAioHttpClient)
+        )
 
     async def aclose(self) -> None:
         await self._client.close()

@@ -45,7 +45,9 @@ class ResponsesAdapter:
     def __init__(self, config: ProviderConfig, *, provider: str = "openai") -> None:
         self.provider = provider
         self._config = config
-        self._client = openai.AsyncOpenAI(**client_options(config))
+        self._client = openai.AsyncOpenAI(
+            **client_options(config, aiohttp_client=openai.DefaultAioHttpClient)
+        )
 
     async def aclose(self) -> None:
         await self._client.close()
