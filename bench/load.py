@@ -351,6 +351,7 @@ class LayerResult:
     cpu: dict[str, float]  # share of one core during the load: server, provider, clients
     server_us_per_token: float  # all web processes together
     runner_us_per_token: float  # all chatd processes together (0 with the in-process runner)
+    publishes_per_second: float  # Redis PUBLISH commands during the load (0 without Redis)
 
 
 def _server_env(
@@ -381,6 +382,24 @@ def _redis_layer() -> Iterator[str]:
     """The local Redis; the pub/sub layer keeps nothing there, and the run's database
     (a fresh file or throwaway database) gives its channels a prefix of their own."""
     yield "redis://127.0.0.1:6379/0"
+
+
+def _redis_publishes(redis_url: str) -> int:
+    """PUBLISH commands the Redis server has run so far (0 without Redis).
+
+    The server's count: anything else publishing on this Redis (pub/sub is not
+    per database) is counted too.
+    """
+    if not redis_url:
+        return 0
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        stats = client.info("commandstats").get("cmdstat_publish", {})
+    finally:
+        client.close()
+    return int(stats.get("calls", 0))
 
 
 @contextmanager
@@ -420,9 +439,11 @@ async def measure(layer: str, args: argparse.Namespace, fake: FakeProviderProces
             pids = {name: child.process.pid for name, child in children.items()}
             pids["provider"] = fake.pid or 0
             cpu = {name: _cpu_seconds(pid) for name, pid in pids.items()}
+            publishes = _redis_publishes(redis_url)
             cpu["clients"], started = time.process_time(), time.monotonic()
             turns = await _run_turns(sockets, args.seconds, args.spread)
             elapsed = time.monotonic() - started
+            publishes = _redis_publishes(redis_url) - publishes
             cpu = {name: _cpu_seconds(pid) - cpu[name] for name, pid in pids.items()} | {
                 "clients": time.process_time() - cpu["clients"]
             }
@@ -435,6 +456,7 @@ async def measure(layer: str, args: argparse.Namespace, fake: FakeProviderProces
                 idle_rss_mb=(before / 1024, idle / 1024),
                 peak_rss_mb=max(server.peak_rss_kb() for server in servers) / 1024,
                 cpu={name: seconds / elapsed for name, seconds in cpu.items()},
+                publishes_per_second=publishes / elapsed,
                 server_us_per_token=sum(cpu[name] for name in children if name.startswith("server"))
                 * 1e6
                 / (tokens * args.chats),
@@ -490,6 +512,12 @@ def report(result: LayerResult, args: argparse.Namespace) -> None:
         f"server CPU per token:       {result.server_us_per_token:.0f} us"
         f" (all {args.processes} web process{'es' if args.processes > 1 else ''})"
     )
+    if result.publishes_per_second:
+        frames = result.publishes_per_second / n
+        print(
+            f"Redis PUBLISH rate:         {result.publishes_per_second:,.0f}/s"
+            f" ({frames:.1f} per chat per second, {args.rate:g} tokens/s each)"
+        )
     per_token = result.server_us_per_token + result.runner_us_per_token
     if result.runner_us_per_token:
         print(f"runner CPU per token:       {result.runner_us_per_token:.0f} us (all chatd)")
