@@ -352,6 +352,8 @@ class LayerResult:
     server_us_per_token: float  # all web processes together
     runner_us_per_token: float  # all chatd processes together (0 with the in-process runner)
     publishes_per_second: float  # Redis PUBLISH commands during the load (0 without Redis)
+    pg_per_second: dict[str, float]  # PostgreSQL commits and row writes a second (--postgres)
+    elapsed: float  # seconds from the first send to the last answer
 
 
 def _server_env(
@@ -402,6 +404,26 @@ def _redis_publishes(redis_url: str) -> int:
     return int(stats.get("calls", 0))
 
 
+_PG_COUNTS = ("xact_commit", "tup_inserted", "tup_updated", "tup_deleted")
+
+
+def _pg_counts(database: dict[str, str]) -> dict[str, int]:
+    """The run's PostgreSQL database's commits and written rows so far (``pg_stat_database``;
+    the statistics collector reports them within about a second). Empty on SQLite."""
+    url = database.get("DATABASE_URL")
+    if not url:
+        return {}
+    import psycopg
+
+    time.sleep(1.0)  # let the backends flush their statistics
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("SELECT pg_stat_clear_snapshot()")
+        row = connection.execute(
+            f"SELECT {', '.join(_PG_COUNTS)} FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
+    return dict(zip(_PG_COUNTS, row or (), strict=False))
+
+
 @contextmanager
 def _no_redis() -> Iterator[str]:
     yield ""
@@ -440,10 +462,12 @@ async def measure(layer: str, args: argparse.Namespace, fake: FakeProviderProces
             pids["provider"] = fake.pid or 0
             cpu = {name: _cpu_seconds(pid) for name, pid in pids.items()}
             publishes = _redis_publishes(redis_url)
+            writes = _pg_counts(args.database)
             cpu["clients"], started = time.process_time(), time.monotonic()
             turns = await _run_turns(sockets, args.seconds, args.spread)
             elapsed = time.monotonic() - started
             publishes = _redis_publishes(redis_url) - publishes
+            writes = {k: v - writes.get(k, 0) for k, v in _pg_counts(args.database).items()}
             cpu = {name: _cpu_seconds(pid) - cpu[name] for name, pid in pids.items()} | {
                 "clients": time.process_time() - cpu["clients"]
             }
@@ -457,6 +481,8 @@ async def measure(layer: str, args: argparse.Namespace, fake: FakeProviderProces
                 peak_rss_mb=max(server.peak_rss_kb() for server in servers) / 1024,
                 cpu={name: seconds / elapsed for name, seconds in cpu.items()},
                 publishes_per_second=publishes / elapsed,
+                elapsed=elapsed,
+                pg_per_second={k: v / elapsed for k, v in writes.items()},
                 server_us_per_token=sum(cpu[name] for name in children if name.startswith("server"))
                 * 1e6
                 / (tokens * args.chats),
@@ -517,6 +543,16 @@ def report(result: LayerResult, args: argparse.Namespace) -> None:
         print(
             f"Redis PUBLISH rate:         {result.publishes_per_second:,.0f}/s"
             f" ({frames:.1f} per chat per second, {args.rate:g} tokens/s each)"
+        )
+    if result.pg_per_second:
+        pg = result.pg_per_second
+        written = pg["tup_inserted"] + pg["tup_updated"] + pg["tup_deleted"]
+        print(
+            f"PostgreSQL during the load: {pg['xact_commit']:,.0f} commits/s,"
+            f" {written:,.0f} rows written/s ({pg['tup_inserted']:,.0f} inserted,"
+            f" {pg['tup_updated']:,.0f} updated, {pg['tup_deleted']:,.0f} deleted);"
+            f" {written / n:.2f} rows/s per streaming chat,"
+            f" {written * result.elapsed / n:.1f} rows per turn"
         )
     per_token = result.server_us_per_token + result.runner_us_per_token
     if result.runner_us_per_token:
