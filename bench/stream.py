@@ -185,7 +185,7 @@ async def _paced(
     rate: float,
     seconds: float,
     rounds: int,
-) -> None:
+) -> float:
     """Client CPU per token with ``concurrent`` streams at ``rate`` tokens/s each.
 
     A paced stream arrives one token per socket read, as in production (20 tokens/s
@@ -248,6 +248,10 @@ async def _paced(
             h / a for h, a in zip(cpu["adapter", "httpx"], cpu["adapter", "aiohttp"], strict=True)
         ]
         print(f"{api:<10} paced adapter CPU httpx/aiohttp {statistics.median(ratios):.2f}")
+    chosen = DEFAULT_TRANSPORT if DEFAULT_TRANSPORT in transports else transports[0]
+    cheapest = min(transports, key=lambda t: statistics.median(cpu["floor", t]))
+    pairs = zip(cpu["floor", cheapest], cpu["adapter", chosen], strict=True)
+    return statistics.median(f / o for f, o in pairs)
 
 
 async def _main(
@@ -262,7 +266,7 @@ async def _main(
     )
     async with FakeProviderProcess() as fake:
         ratios = [await _bench_api(api, fake, tokens, rounds, transports) for api in apis]
-        for api in apis if paced else ():
+        paced_ratios = [
             await _paced(
                 api,
                 fake,
@@ -272,10 +276,16 @@ async def _main(
                 seconds=5,
                 rounds=max(1, rounds // 2),
             )
-    worst = min(ratios)
+            for api in (apis if paced else ())
+        ]
+    # Unpaced, a read carries many tokens and the SDK's per-event SSE decoding is what
+    # shows; paced (production's 20 tokens/s), each token is a read of its own.
+    worst = min(ratios + paced_ratios)
     print(
-        f"worst adapter/floor CPU ratio {worst:.3f} (target >= 0.9): "
-        f"{'ok' if worst >= 0.9 else 'BELOW TARGET'}"
+        f"worst adapter/floor CPU ratio, adapter on {DEFAULT_TRANSPORT}, cheapest floor: "
+        f"unpaced {min(ratios):.3f}"
+        + (f", paced {min(paced_ratios):.3f}" if paced_ratios else "")
+        + f" (target >= 0.9): {'ok' if worst >= 0.9 else 'BELOW TARGET'}"
     )
     return 0 if worst >= 0.9 else 1
 
