@@ -21,10 +21,12 @@ from typing import Any
 
 from chatcore.contract import ChatError, ChatRetry, Phase, format_utc, parse_utc
 from chatcore.errors import ErrorKind, kind_label, normalize_provider, provider_display_name
+from chatcore.health.fallback import fallback_message
 
 __all__ = [
     "DELAYED_START_SECONDS",
     "DELAYED_START_TITLE",
+    "FALLBACK_TITLE",
     "STATUS_PAGES",
     "THINKING_TITLE",
     "CalloutChoice",
@@ -46,6 +48,7 @@ DELAYED_START_TITLE = "Response startup is taking longer than expected"
 # After this long without a first chunk the starting callout says so.
 DELAYED_START_SECONDS = 15
 RECONNECTING_TITLE = "Connection lost"
+FALLBACK_TITLE = "Switching model"
 RECONNECTING_MESSAGE = "The live connection to the server dropped. Nothing you sent is lost."
 MISSING_KEY_HINT = "Send your message again to continue with the current key."
 
@@ -235,6 +238,7 @@ def _base(callout: CalloutState, kind: str = "") -> dict[str, Any]:
         "status_url": "",
         "usage_url": "",
         "hint": "",
+        "fallback": None,
         "actions": {"retry_now": False, "stop": False, "try_again": False},
     }
 
@@ -261,7 +265,30 @@ def _retrying(retry: ChatRetry, now: datetime | None) -> dict[str, Any]:
             shared=True,
         )
     context["actions"].update(retry_now=True, stop=True)
+    if retry.to_model:
+        _fallback(context, retry)
     return context
+
+
+def _fallback(context: dict[str, Any], retry: ChatRetry) -> None:
+    """A retry that switches model says so in its own note (``data-fallback``), worded
+    from the fields (not the payload's prose), and the title says what happens next."""
+    context.update(
+        title=FALLBACK_TITLE,
+        message="",
+        countdown_verb="Switching",
+        fallback={
+            "from_model": retry.from_model,
+            "to_model": retry.to_model,
+            "reason": retry.reason,
+            "text": fallback_message(
+                from_model=retry.from_model or "the model",
+                to_model=retry.to_model,
+                reason=retry.reason or retry.kind,
+                provider=retry.provider,
+            ),
+        },
+    )
 
 
 def _failed(error: ChatError, usage_url: str) -> dict[str, Any]:
@@ -287,9 +314,12 @@ def pill_repeats_title(state: str, kind: str) -> bool:
 
 def _finish(context: dict[str, Any], dom_id: str) -> dict[str, Any]:
     context["dom_id"] = dom_id
-    # A shared wait's title names the provider, not the kind: the pill says the kind.
-    context["pill_redundant"] = not context["shared"] and pill_repeats_title(
-        context["phase"], context["kind"]
+    # A shared wait's or a fallback's title names the provider or the switch, not the
+    # kind: the pill says the kind.
+    context["pill_redundant"] = (
+        not context["shared"]
+        and not context["fallback"]
+        and pill_repeats_title(context["phase"], context["kind"])
     )
     context["delayed_title"] = DELAYED_START_TITLE
     context["delayed_after"] = DELAYED_START_SECONDS
@@ -332,7 +362,8 @@ def region_context(
 def _announcement(context: Mapping[str, Any]) -> str:
     """What screen readers hear once per state change: never the ticking seconds."""
     label = "" if context.get("pill_redundant") else context["label"]
-    parts = [context["title"], label, context["message"]]
+    fallback = context.get("fallback") or {}
+    parts = [context["title"], label, context["message"], fallback.get("text", "")]
     if context["attempt"]:
         parts.append(f"Attempt {context['attempt']}")
     return ". ".join(part.rstrip(".") for part in parts if part) + "."

@@ -254,6 +254,9 @@ def mark_retrying(
             delay_ms=retry.delay_ms,
             chain_broken=classified.chain_broken,
             retrying_at=retry.retrying_at or timezone.now(),
+            shared=retry.shared,
+            to_model=retry.to_model,
+            reason=retry.reason,
         )
 
 

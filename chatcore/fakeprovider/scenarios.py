@@ -31,6 +31,8 @@ SCENARIOS: Mapping[str, tuple[Outcome, ...]] = MappingProxyType(
         "echo": _script({"kind": "ok", "echo": True, "rate": DEMO_RATE}),
         "demo-flaky": _script({"kind": "rate_limit", "retry_after": 3}, _DEMO_OK),
         "demo-overloaded": _script({"kind": "overloaded"}, {"kind": "overloaded"}, _DEMO_OK),
+        # Overloaded on every attempt: the demo's fallback (to demo-echo) answers instead.
+        "demo-fallback": _script({"kind": "overloaded"}),
         "demo-truncated": _script({**_DEMO_OK, "kind": "truncate", "after": 20}, _DEMO_OK),
         # 8 s is beyond the demo's ~5 s startup window, so the first-chunk guard fires once.
         "demo-slow-start": _script({**_DEMO_OK, "delay": 8}, _DEMO_OK),
@@ -39,6 +41,10 @@ SCENARIOS: Mapping[str, tuple[Outcome, ...]] = MappingProxyType(
         "demo-disabled": _script({"kind": "provider_disabled"}),
         "demo-context": _script({"kind": "context_length"}),
         "demo-down": _script({"kind": "reset", "after": 0}),
+        # Down for everyone for a while, then the answer (the outage is in ``shared``).
+        "demo-outage": _script(_DEMO_OK),
+        # One request per 10 s per key; the others wait on the same Retry-After (``shared``).
+        "demo-key-limit": _script(_DEMO_OK),
     }
 )
 """Every named scenario; a request whose model is one of these keys runs that script."""

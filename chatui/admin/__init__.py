@@ -21,7 +21,12 @@ from chatui.admin.health_charts import (
     kind_charts,
     minute_floor,
 )
-from chatui.admin.providers import ProviderAdmin, ProviderForm
+from chatui.admin.providers import (
+    ModelFallbackFormSet,
+    ModelFallbackInline,
+    ProviderAdmin,
+    ProviderForm,
+)
 from chatui.admin.rendering import http_status, json_block, kind_pill, yes_no
 
 __all__ = [
@@ -34,6 +39,8 @@ __all__ = [
     "ErrorKindFilter",
     "HasErrorFilter",
     "KindChart",
+    "ModelFallbackFormSet",
+    "ModelFallbackInline",
     "ProviderAdmin",
     "ProviderForm",
     "ProviderHealthAdmin",

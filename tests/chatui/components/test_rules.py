@@ -227,11 +227,42 @@ def test_retrying_context_is_built_from_the_chat_retry_payload() -> None:
         "status_url": "",
         "usage_url": "",
         "hint": "",
+        "fallback": None,
         "actions": {"retry_now": True, "stop": True, "try_again": False},
         "announce": "Rate limited. Anthropic is rate limiting requests. Attempt 2.",
         # "Rate limited" already says "Rate limit": the pill is not shown.
         "pill_redundant": True,
     }
+
+
+def test_a_fallback_retry_gets_its_note_title_and_announcement() -> None:
+    payload = _retry_payload(
+        kind="overloaded",
+        status_code=529,
+        from_model="claude-sonnet",
+        to_model="claude-haiku",
+        reason="overloaded",
+        error="Switched to claude-haiku: Anthropic's claude-sonnet is overloaded.",
+    )
+    plain = callout_context("retrying", {**payload, "from_model": "", "to_model": ""}, now=NOW)
+    context = callout_context("retrying", payload, now=NOW)
+    note = "Switched to claude-haiku: Anthropic's claude-sonnet is overloaded."
+    assert context == {
+        **plain,
+        "title": "Switching model",
+        "message": "",
+        "countdown_verb": "Switching",
+        "fallback": {
+            "from_model": "claude-sonnet",
+            "to_model": "claude-haiku",
+            "reason": "overloaded",
+            "text": note,
+        },
+        # The title no longer names the kind: the pill says what failed.
+        "pill_redundant": False,
+        "announce": f"Switching model. Overloaded. {note.rstrip('.')}. Attempt 2.",
+    }
+    assert plain["fallback"] is None and plain["pill_redundant"] is True
 
 
 def test_a_shared_wait_names_the_providers_recovery_not_the_attempt() -> None:
@@ -256,6 +287,7 @@ def test_a_shared_wait_names_the_providers_recovery_not_the_attempt() -> None:
         "started_at": "",
         "delayed": False,
         "shared": True,
+        "fallback": None,
         "delayed_title": DELAYED_START_TITLE,
         "delayed_after": 15,
         "status_url": "https://status.anthropic.com",
