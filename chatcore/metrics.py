@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
@@ -95,6 +95,13 @@ class RetryMetrics:
             buckets=_WAIT_BUCKETS,
             registry=self.registry,
         )
+        self.fallbacks = Counter(
+            "chatd_fallbacks_total",
+            "Turns that switched to a configured fallback model, by why "
+            "(overloaded, breaker_open, context_length, rate_limit).",
+            ["provider", "from_model", "to_model", "reason"],
+            registry=self.registry,
+        )
         self.active = Gauge(
             "chatd_active_turns",
             "Chat turns this process is running now (streaming or waiting to retry).",
@@ -136,6 +143,15 @@ class RetryMetrics:
         self.first_token.labels(provider=provider, model=model)
         self.breaker_state.labels(provider=provider, model=model)
         self.budget_denied.labels(provider=provider)
+
+    def declare_fallback(
+        self, *, provider: str, from_model: str, to_model: str, reasons: Iterable[str]
+    ) -> None:
+        """Create a configured fallback's series at 0, one per reason it can switch for."""
+        for reason in reasons:
+            self.fallbacks.labels(
+                provider=provider, from_model=from_model, to_model=to_model, reason=reason
+            )
 
     def record_retry(
         self, classified: ClassifiedError, *, model: str, provider: str | None = None
@@ -195,6 +211,16 @@ class TurnRecorder:
 
     def record_error(self, classified: ClassifiedError) -> None:
         self.metrics.record_error(classified, model=self.model, provider=self.provider)
+
+    def fallback(self, *, to_model: str, reason: str) -> None:
+        """The turn switched model: counted once, and from now on its series name
+        ``to_model`` (retries, errors and the outcome belong to the model that ran)."""
+        self.metrics.fallbacks.labels(
+            provider=self.provider or "", from_model=self.model, to_model=to_model, reason=reason
+        ).inc()
+        if self.provider:
+            self.metrics.declare(provider=self.provider, model=to_model)
+        self.model = to_model
 
     def turn_started(self) -> None:
         """The turn began running here: one more active turn, and its clock starts."""

@@ -32,6 +32,7 @@ from chatcore.chats import (
     MAX_SYSTEM_PROMPT_CHARS,
     ChatService,
     MessageRefused,
+    Outgoing,
     SendOutcome,
     SendResult,
     SettingsRefused,
@@ -112,6 +113,7 @@ def _chat_json(chat: Chat) -> dict[str, Any]:
         "provider": chat.provider.name,
         "model": chat.model,
         "system_prompt": chat.system_prompt,
+        "allow_fallback": chat.allow_fallback,
         "status": chat.status,
         "last_error": chat.error.to_json() if chat.error is not None else None,
         "created_at": chat.created_at.isoformat(),
@@ -261,7 +263,8 @@ def _create_chat(user: Any, data: dict[str, Any]) -> dict[str, Any] | JsonRespon
 @_allow("GET", "PATCH", "DELETE")
 @_owner_only
 async def chat_detail(request: HttpRequest, chat: Chat) -> HttpResponse:
-    """GET the chat; PATCH ``{title?, provider?, model?, system_prompt?}``; DELETE it."""
+    """GET the chat; PATCH ``{title?, provider?, model?, system_prompt?, allow_fallback?}``;
+    DELETE it."""
     if request.method == "DELETE":
         await ChatService(get_channel_layer()).delete(chat.pk)
         return HttpResponse(status=204)
@@ -271,7 +274,7 @@ async def chat_detail(request: HttpRequest, chat: Chat) -> HttpResponse:
     return JsonResponse({**_chat_json(chat), **_live_fields(snapshot)})
 
 
-_PATCHABLE = frozenset({"title", "provider", "model", "system_prompt"})
+_PATCHABLE = frozenset({"title", "provider", "model", "system_prompt", "allow_fallback"})
 
 
 async def _patch(request: HttpRequest, chat: Chat) -> HttpResponse:
@@ -323,6 +326,10 @@ def _settings_options(data: dict[str, Any]) -> dict[str, Any]:
         options["model"] = data["model"]
     if "system_prompt" in data:
         options["system_prompt"] = data["system_prompt"]
+    if "allow_fallback" in data:
+        if not isinstance(data["allow_fallback"], bool):
+            raise SettingsRefused("allow_fallback must be true or false")
+        options["allow_fallback"] = data["allow_fallback"]
     return options
 
 
@@ -346,6 +353,8 @@ def _message_json(message: dict[str, Any]) -> dict[str, Any]:
         shown["html"] = str(linebreaks(message["text"], autoescape=True))
     if "versions" in message:
         shown["versions"] = message["versions"]
+    if message.get("fallback_from"):
+        shown["fallback_from"] = message["fallback_from"]
     return shown
 
 
@@ -361,16 +370,9 @@ _REFUSALS = {
 @_allow("POST")
 @_owner_only
 async def messages(request: HttpRequest, chat: Chat) -> HttpResponse:
-    data = _json_body(request)
-    if isinstance(data, JsonResponse):
-        return data
-    request_id = _request_id(request, data)
-    if isinstance(request_id, JsonResponse):
-        return request_id
-    try:
-        outgoing = validate_message(data.get("content"), request_id)
-    except MessageRefused as refused:
-        return _error(400, _REFUSALS[refused.code].format(**refused.params))
+    outgoing = _outgoing(request)
+    if isinstance(outgoing, JsonResponse):
+        return outgoing
     result = await ChatService(get_channel_layer()).send(chat.pk, outgoing)
     return _accepted(chat, result)
 
@@ -392,6 +394,29 @@ def _accepted(chat: Chat, result: SendResult) -> HttpResponse:
     return JsonResponse(body, status=202)
 
 
+def _outgoing(request: HttpRequest) -> Outgoing | JsonResponse:
+    """The message a send or an edit carries, validated, or the 4xx that refuses it."""
+    read = _body_and_request_id(request)
+    if isinstance(read, JsonResponse):
+        return read
+    data, request_id = read
+    try:
+        return validate_message(data.get("content"), request_id)
+    except MessageRefused as refused:
+        return _error(400, _REFUSALS[refused.code].format(**refused.params))
+
+
+def _body_and_request_id(request: HttpRequest) -> tuple[dict[str, Any], str] | JsonResponse:
+    """The JSON body and its client request id, or the 4xx that refuses them."""
+    data = _json_body(request)
+    if isinstance(data, JsonResponse):
+        return data
+    request_id = _request_id(request, data)
+    if isinstance(request_id, JsonResponse):
+        return request_id
+    return data, request_id
+
+
 def _request_id(request: HttpRequest, data: dict[str, Any]) -> str | JsonResponse:
     # Only a missing (or null) id is "none": a falsy non-string ({}, 0, false) is
     # no more "no id" than a truthy one.
@@ -408,14 +433,11 @@ def _request_id(request: HttpRequest, data: dict[str, Any]) -> str | JsonRespons
 @_owner_only
 async def regenerate(request: HttpRequest, chat: Chat) -> HttpResponse:
     """Answer the last question again; the current answer stays as an earlier version."""
-    data = _json_body(request)
-    if isinstance(data, JsonResponse):
-        return data
-    request_id = _request_id(request, data)
-    if isinstance(request_id, JsonResponse):
-        return request_id
+    read = _body_and_request_id(request)
+    if isinstance(read, JsonResponse):
+        return read
     try:
-        request_id = validate_request_id(request_id)
+        request_id = validate_request_id(read[1])
     except MessageRefused as refused:
         return _error(400, _REFUSALS[refused.code].format(**refused.params))
     result = await ChatService(get_channel_layer()).regenerate(
@@ -428,16 +450,9 @@ async def regenerate(request: HttpRequest, chat: Chat) -> HttpResponse:
 @_owner_only
 async def edit_message(request: HttpRequest, chat: Chat, message_id: int) -> HttpResponse:
     """Send a new version of the chat's last question (its answer is then written again)."""
-    data = _json_body(request)
-    if isinstance(data, JsonResponse):
-        return data
-    request_id = _request_id(request, data)
-    if isinstance(request_id, JsonResponse):
-        return request_id
-    try:
-        outgoing = validate_message(data.get("content"), request_id)
-    except MessageRefused as refused:
-        return _error(400, _REFUSALS[refused.code].format(**refused.params))
+    outgoing = _outgoing(request)
+    if isinstance(outgoing, JsonResponse):
+        return outgoing
     result = await ChatService(get_channel_layer()).edit(chat.pk, message_id, outgoing)
     return _accepted(chat, result)
 

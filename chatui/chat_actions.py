@@ -101,8 +101,9 @@ def chat_delete(request: HttpRequest, chat_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def chat_settings(request: HttpRequest, chat_id: int) -> HttpResponse:
-    """Switch the next turn's model (``model``: a picker value) or save the system prompt
-    (``system_prompt``); the answer is the notice that says what changed, or why not."""
+    """Switch the next turn's model (``model``: a picker value), save the system prompt
+    (``system_prompt``) or allow model fallbacks (``allow_fallback``: its last value, "on"
+    or not); the answer is the notice that says what changed, or why not."""
     chat = _owned(request, chat_id)
     notice: SafeString
     try:
@@ -122,6 +123,12 @@ def _apply_settings(request: HttpRequest, chat: Chat) -> SafeString:
         provider, model = choice
         updated = async_to_sync(_chats().update_settings)(chat.pk, provider=provider, model=model)
         return live.render_notice("model_switched", oob=True, model=updated.model)
+    if "allow_fallback" in request.POST:
+        # The form sends a hidden "off" before the checkbox: the last value is the choice.
+        allow = request.POST.getlist("allow_fallback")[-1] == "on"
+        updated = async_to_sync(_chats().update_settings)(chat.pk, allow_fallback=allow)
+        code = "fallback_on" if updated.allow_fallback else "fallback_off"
+        return live.render_notice(code, oob=True)
     prompt = request.POST.get("system_prompt", "")
     async_to_sync(_chats().update_settings)(chat.pk, system_prompt=prompt)
     return live.render_notice("settings_saved", oob=True)

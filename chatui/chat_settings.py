@@ -59,7 +59,8 @@ def parse_model_choice(value: object) -> tuple[Provider, str] | None:
 
 
 def render_settings(chat_id: int) -> str:
-    """The chat's model picker, system prompt button and text box, as fragments for its
+    """The chat's model picker, system prompt button and text box and fallback switch, as
+    fragments for its
     socket ("" when the chat is gone). Not their forms: a form swapped away would drop the
     answer to the request it just made (the notice of the change)."""
     chat = Chat.objects.select_related("provider").filter(pk=chat_id).first()
@@ -73,5 +74,5 @@ def render_settings(chat_id: int) -> str:
     }
     return "".join(
         render_to_string(f"chats/{name}.html", context)
-        for name in ("_model_select", "_prompt_toggle", "_system_prompt_box")
+        for name in ("_model_select", "_prompt_toggle", "_system_prompt_box", "_fallback_toggle")
     )

@@ -20,11 +20,13 @@ from enum import StrEnum
 from typing import Any
 
 from chatcore.contract import ChatError, ChatRetry, Phase, format_utc, parse_utc
-from chatcore.errors import ErrorKind, kind_label, normalize_provider
+from chatcore.errors import ErrorKind, kind_label, normalize_provider, provider_display_name
+from chatcore.health.fallback import fallback_message
 
 __all__ = [
     "DELAYED_START_SECONDS",
     "DELAYED_START_TITLE",
+    "FALLBACK_TITLE",
     "STATUS_PAGES",
     "THINKING_TITLE",
     "CalloutChoice",
@@ -36,6 +38,7 @@ __all__ = [
     "region_context",
     "seconds_until",
     "select_callout",
+    "shared_wait_title",
     "shows_usage_link",
     "status_page_url",
 ]
@@ -45,6 +48,7 @@ DELAYED_START_TITLE = "Response startup is taking longer than expected"
 # After this long without a first chunk the starting callout says so.
 DELAYED_START_SECONDS = 15
 RECONNECTING_TITLE = "Connection lost"
+FALLBACK_TITLE = "Switching model"
 RECONNECTING_MESSAGE = "The live connection to the server dropped. Nothing you sent is lost."
 MISSING_KEY_HINT = "Send your message again to continue with the current key."
 
@@ -90,6 +94,16 @@ def callout_title(state: str, kind: str = "") -> str:
     if state == CalloutState.RECONNECTING:
         return RECONNECTING_TITLE
     return THINKING_TITLE
+
+
+def shared_wait_title(kind: str, provider: str | None) -> str:
+    """The title of a retry that waits on the provider's shared cooldown or open breaker
+    (``ChatRetry.shared``): every chat on it waits for the same moment, so the callout
+    names the provider's recovery rather than this chat's attempt."""
+    name = provider_display_name(provider)
+    if kind == ErrorKind.RATE_LIMIT:
+        return f"Waiting for {name}'s rate limit to reset"
+    return f"Waiting for {name} to recover"
 
 
 def status_page_url(provider: str | None) -> str:
@@ -220,9 +234,11 @@ def _base(callout: CalloutState, kind: str = "") -> dict[str, Any]:
         "retry_now_disabled": False,
         "started_at": "",
         "delayed": False,
+        "shared": False,
         "status_url": "",
         "usage_url": "",
         "hint": "",
+        "fallback": None,
         "actions": {"retry_now": False, "stop": False, "try_again": False},
     }
 
@@ -240,8 +256,39 @@ def _retrying(retry: ChatRetry, now: datetime | None) -> dict[str, Any]:
         retry_now_disabled=seconds_until(not_before, now) > 0,
         status_url=status_page_url(retry.provider) if retry.kind == ErrorKind.OVERLOADED else "",
     )
+    if retry.shared:
+        context.update(
+            title=shared_wait_title(retry.kind, retry.provider),
+            countdown_verb="Next try",
+            hint=f"Every chat using {provider_display_name(retry.provider)} waits for this "
+            "same moment.",
+            shared=True,
+        )
     context["actions"].update(retry_now=True, stop=True)
+    if retry.to_model:
+        _fallback(context, retry)
     return context
+
+
+def _fallback(context: dict[str, Any], retry: ChatRetry) -> None:
+    """A retry that switches model says so in its own note (``data-fallback``), worded
+    from the fields (not the payload's prose), and the title says what happens next."""
+    context.update(
+        title=FALLBACK_TITLE,
+        message="",
+        countdown_verb="Switching",
+        fallback={
+            "from_model": retry.from_model,
+            "to_model": retry.to_model,
+            "reason": retry.reason,
+            "text": fallback_message(
+                from_model=retry.from_model or "the model",
+                to_model=retry.to_model,
+                reason=retry.reason or retry.kind,
+                provider=retry.provider,
+            ),
+        },
+    )
 
 
 def _failed(error: ChatError, usage_url: str) -> dict[str, Any]:
@@ -267,7 +314,13 @@ def pill_repeats_title(state: str, kind: str) -> bool:
 
 def _finish(context: dict[str, Any], dom_id: str) -> dict[str, Any]:
     context["dom_id"] = dom_id
-    context["pill_redundant"] = pill_repeats_title(context["phase"], context["kind"])
+    # A shared wait's or a fallback's title names the provider or the switch, not the
+    # kind: the pill says the kind.
+    context["pill_redundant"] = (
+        not context["shared"]
+        and not context["fallback"]
+        and pill_repeats_title(context["phase"], context["kind"])
+    )
     context["delayed_title"] = DELAYED_START_TITLE
     context["delayed_after"] = DELAYED_START_SECONDS
     context["announce"] = _announcement(context)
@@ -309,7 +362,8 @@ def region_context(
 def _announcement(context: Mapping[str, Any]) -> str:
     """What screen readers hear once per state change: never the ticking seconds."""
     label = "" if context.get("pill_redundant") else context["label"]
-    parts = [context["title"], label, context["message"]]
+    fallback = context.get("fallback") or {}
+    parts = [context["title"], label, context["message"], fallback.get("text", "")]
     if context["attempt"]:
         parts.append(f"Attempt {context['attempt']}")
     return ". ".join(part.rstrip(".") for part in parts if part) + "."

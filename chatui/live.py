@@ -227,6 +227,8 @@ def message_context(message: Mapping[str, Any], *, turn_active: bool = False) ->
         "created_at": message.get("created_at", ""),
         "created_label": _time_label(message.get("created_at")),
         "model": str(message.get("model") or ""),
+        # The model the turn started on, when a fallback model wrote this answer.
+        "fallback_from": str(message.get("fallback_from") or ""),
         "stopped": bool(message.get("stopped")),
         # Changing the last question or answer waits for the turn in flight.
         "can_edit": bool(message.get("edit")) and not turn_active,

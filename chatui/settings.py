@@ -309,6 +309,14 @@ CHAT_RETRY_BUDGET_RATIO = float(os.environ.get("CHAT_RETRY_BUDGET_RATIO", "0.2")
 CHAT_RETRY_BUDGET_FLOOR = int(os.environ.get("CHAT_RETRY_BUDGET_FLOOR", "10"))
 CHAT_RETRY_BUDGET_WINDOW = float(os.environ.get("CHAT_RETRY_BUDGET_WINDOW", "60"))
 CHAT_HEALTH_RESUME_SPREAD = float(os.environ.get("CHAT_HEALTH_RESUME_SPREAD", "2"))
+# How the provider SDKs talk HTTP (chatcore/providers/types.py): "aiohttp" (the
+# SDKs' supported aiohttp transport, the default: cheaper per streamed token, see
+# bench/stream.py) or "httpx" (their own default stack).
+CHAT_HTTP_TRANSPORT = os.environ.get("CHAT_HTTP_TRANSPORT", "aiohttp").strip().lower()
+if CHAT_HTTP_TRANSPORT not in {"httpx", "aiohttp"}:
+    raise ImproperlyConfigured(
+        f"CHAT_HTTP_TRANSPORT must be 'httpx' or 'aiohttp', not {CHAT_HTTP_TRANSPORT!r}"
+    )
 # PostgreSQL's text search configuration for searching chats' messages ("simple":
 # words as written; "english" and others add stemming). SQLite matches substrings.
 CHAT_SEARCH_CONFIG = os.environ.get("CHAT_SEARCH_CONFIG", "simple").strip() or "simple"

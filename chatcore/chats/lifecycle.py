@@ -255,6 +255,8 @@ def mark_retrying(
             chain_broken=classified.chain_broken,
             retrying_at=retry.retrying_at or timezone.now(),
             shared=retry.shared,
+            to_model=retry.to_model,
+            reason=retry.reason,
         )
 
 

@@ -61,8 +61,10 @@ def update_settings(
     provider: Provider | None = None,
     model: str | None = None,
     system_prompt: object = None,
+    allow_fallback: bool | None = None,
 ) -> Chat:
-    """Switch the model (and provider) of the chat's next turn and set its system prompt.
+    """Switch the model (and provider) of the chat's next turn, set its system prompt, and
+    allow or forbid model fallbacks.
 
     A turn in flight keeps the model and prompt it started with. The model must
     be one the provider offers (or the chat's current one); the provider must be
@@ -99,6 +101,10 @@ def update_settings(
             changes["system_prompt"] = prompt
     if changes:
         changes["previous_response_id"] = ""
+    # Whether a turn may switch model changes nothing of what is sent: the chain stays.
+    if allow_fallback is not None and allow_fallback != chat.allow_fallback:
+        changes["allow_fallback"] = allow_fallback
+    if changes:
         # Not activity: settings do not move the chat up the list (updated_at stays).
         Chat.objects.filter(pk=chat.pk).update(**changes)
         chat.refresh_from_db()

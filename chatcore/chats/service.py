@@ -157,11 +157,16 @@ class ChatService:
         provider: Provider | None = None,
         model: str | None = None,
         system_prompt: object = None,
+        allow_fallback: bool | None = None,
     ) -> Chat:
-        """Switch the next turn's model or set the system prompt (``manage.update_settings``);
-        every open page of the chat shows the new settings."""
+        """Switch the next turn's model, set the system prompt, allow model fallbacks
+        (``manage.update_settings``); every open page of the chat shows the new settings."""
         chat: Chat = await sync_to_async(_update_settings)(
-            chat_id, provider=provider, model=model, system_prompt=system_prompt
+            chat_id,
+            provider=provider,
+            model=model,
+            system_prompt=system_prompt,
+            allow_fallback=allow_fallback,
         )
         await self.changed(chat_id)
         return chat

@@ -1,5 +1,6 @@
 """A chat's transcript as the page and the API show it: the current version of each
-message, with the versions of the last question and the last answer."""
+message, with the versions of the last question and the last answer, and which answers
+a fallback model wrote."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from chatcore.models import ChatMessage, MessageRole
+from chatcore.models import ChatMessage, ChatRetryEvent, MessageRole
 
 __all__ = ["transcript"]
 
@@ -17,6 +18,7 @@ def transcript(chat_id: int) -> list[dict[str, Any]]:
     ``versions`` (``{"index", "count", "ids"}``, 1-based) when they have more than one."""
     shown = list(ChatMessage.objects.shown().filter(chat_id=chat_id))
     rows = [_row(message) for message in shown]
+    _mark_fallbacks(chat_id, shown, rows)
     last_user = next((m for m in reversed(shown) if m.role == MessageRole.USER), None)
     if last_user is not None:
         root = last_user.version_of_id or last_user.pk
@@ -48,6 +50,30 @@ def _row(message: ChatMessage) -> dict[str, Any]:
         "stopped": message.stopped,
         "model": message.model,
     }
+
+
+def _mark_fallbacks(chat_id: int, shown: list[ChatMessage], rows: list[dict[str, Any]]) -> None:
+    """``fallback_from``: the model an answer's turn started on, when a fallback wrote it.
+
+    An answer was a fallback's when a retry of its turn (after its question, up to the
+    answer) switched to the answer's model; one query, whatever the length of the chat.
+    """
+    switches = list(
+        ChatRetryEvent.objects.filter(chat_id=chat_id)
+        .exclude(to_model="")
+        .order_by("created_at", "id")
+        .values_list("model", "to_model", "created_at")
+    )
+    if not switches:
+        return
+    asked = {m.pk: m.created_at for m in shown if m.role == MessageRole.USER}
+    for message, row in zip(shown, rows, strict=True):
+        since = asked.get(message.reply_to_id or 0)
+        if message.role != MessageRole.ASSISTANT or since is None or not message.model:
+            continue
+        turn = [s for s in switches if since <= s[2] <= message.created_at]
+        if any(to_model == message.model for _, to_model, _ in turn):
+            row["fallback_from"] = turn[0][0]
 
 
 def _mark(rows: list[dict[str, Any]], message_id: int, ids: list[int], **last: bool) -> None:

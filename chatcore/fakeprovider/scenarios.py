@@ -31,6 +31,8 @@ SCENARIOS: Mapping[str, tuple[Outcome, ...]] = MappingProxyType(
         "echo": _script({"kind": "ok", "echo": True, "rate": DEMO_RATE}),
         "demo-flaky": _script({"kind": "rate_limit", "retry_after": 3}, _DEMO_OK),
         "demo-overloaded": _script({"kind": "overloaded"}, {"kind": "overloaded"}, _DEMO_OK),
+        # Overloaded on every attempt: the demo's fallback (to demo-echo) answers instead.
+        "demo-fallback": _script({"kind": "overloaded"}),
         "demo-truncated": _script({**_DEMO_OK, "kind": "truncate", "after": 20}, _DEMO_OK),
         # 8 s is beyond the demo's ~5 s startup window, so the first-chunk guard fires once.
         "demo-slow-start": _script({**_DEMO_OK, "delay": 8}, _DEMO_OK),

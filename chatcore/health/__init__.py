@@ -8,6 +8,14 @@
 from __future__ import annotations
 
 from chatcore.health.budget import Budget, allowed_retries, charge
+from chatcore.health.fallback import (
+    Fallback,
+    FallbackReason,
+    FallbackRule,
+    ModelRoute,
+    fallback_message,
+    select_fallback,
+)
 from chatcore.health.rules import (
     BREAKER_KINDS,
     COOLDOWN_KINDS,
@@ -33,18 +41,24 @@ __all__ = [
     "STATE_VALUES",
     "Admission",
     "Budget",
+    "Fallback",
+    "FallbackReason",
+    "FallbackRule",
     "HealthConfig",
     "HealthState",
     "HealthView",
     "Hold",
+    "ModelRoute",
     "SharedHealth",
     "admit",
     "allowed_retries",
     "charge",
     "degraded",
     "effective_state",
+    "fallback_message",
     "health_of",
     "held_until",
     "on_failure",
     "on_success",
+    "select_fallback",
 ]

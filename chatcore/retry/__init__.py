@@ -14,7 +14,14 @@ from chatcore.metrics import (
 )
 from chatcore.retry.buffer import AttemptBuffer
 from chatcore.retry.guard import DEFAULT_STARTUP_TIMEOUT, FirstChunkTimeout, first_chunk_guard
-from chatcore.retry.loop import GiveUpReason, OnRetry, RetryGaveUp, RetryRecorder, run_with_retry
+from chatcore.retry.loop import (
+    GiveUpReason,
+    OnRetry,
+    Reroute,
+    RetryGaveUp,
+    RetryRecorder,
+    run_with_retry,
+)
 from chatcore.retry.policy import RetryPolicy
 
 __all__ = [
@@ -25,6 +32,7 @@ __all__ = [
     "FirstChunkTimeout",
     "GiveUpReason",
     "OnRetry",
+    "Reroute",
     "RetryGaveUp",
     "RetryMetrics",
     "RetryPolicy",

@@ -14,12 +14,22 @@ from chatcore.errors import ClassifiedError, ErrorKind, classify
 from chatcore.retry._ceiling import beyond_ceiling_classification
 from chatcore.retry.policy import RetryPolicy
 
-__all__ = ["GiveUpReason", "OnRetry", "RetryGaveUp", "RetryRecorder", "run_with_retry"]
+__all__ = [
+    "GiveUpReason",
+    "OnRetry",
+    "Reroute",
+    "RetryGaveUp",
+    "RetryRecorder",
+    "run_with_retry",
+]
 
 T = TypeVar("T")
 
 OnRetry = Callable[[int, BaseException, ClassifiedError, float], Awaitable[None] | None]
 """``on_retry(attempt, error, classified, delay)``; sync or async."""
+
+Reroute = Callable[[int, ClassifiedError], bool]
+"""``reroute(attempt, classified)``: will the next attempt run elsewhere (a model fallback)?"""
 
 
 class GiveUpReason(StrEnum):
@@ -65,6 +75,7 @@ async def run_with_retry(
     rng: Callable[[], float] = random.random,
     provider: str | None = None,
     recorder: RetryRecorder | None = None,
+    reroute: Reroute | None = None,
 ) -> T:
     """Await ``attempt_fn(n)`` for n = 1, 2, … and return the first result.
 
@@ -73,6 +84,12 @@ async def run_with_retry(
     exactly that delay; anything else raises ``RetryGaveUp``. ``clock`` (epoch
     seconds) only dates the "accepts requests again" message. Cancellation is
     never caught: it propagates from the attempt, ``on_retry`` or the sleep.
+
+    ``reroute`` is asked after every failed attempt first: True means the next
+    attempt goes elsewhere (another model), so the failure is retried even where
+    it would end the turn (a context-length error, retries exhausted) and the
+    wait is the policy's shortest backoff (the failed target's Retry-After does
+    not hold for the new one). The caller keeps the reroutes finite.
     """
     attempt = 0
     while True:
@@ -84,12 +101,13 @@ async def run_with_retry(
             classified = classify(
                 error, provider=provider, retry_ceiling=policy.retry_after_ceiling
             )
-            give_up = _give_up(policy, classified, attempt, now=clock)
+            rerouted = reroute is not None and reroute(attempt, classified)
+            give_up = None if rerouted else _give_up(policy, classified, attempt, now=clock)
             if give_up is not None:
                 if recorder is not None:
                     recorder.record_error(give_up.classified)
                 raise give_up from error
-            delay = policy.delay(attempt, classified, rng=rng)
+            delay = policy.backoff(1) if rerouted else policy.delay(attempt, classified, rng=rng)
             if recorder is not None:
                 recorder.record_retry(classified)
             if on_retry is not None:

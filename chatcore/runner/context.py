@@ -7,12 +7,23 @@ lifecycle and live in ``chatcore.chats.lifecycle``; this module only reads.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
+
+from django.conf import settings
 
 from chatcore.errors import ClassifiedError, ErrorKind, terminal_message
-from chatcore.models import Chat, ChatMessage, Provider
-from chatcore.providers import Message, ProviderConfig, Role
+from chatcore.health.fallback import FallbackRule
+from chatcore.models import Chat, ChatMessage, ModelFallback, Provider
+from chatcore.providers import HttpTransport, Message, ProviderConfig, Role
 
-__all__ = ["TurnContext", "load_turn", "preflight", "provider_config"]
+__all__ = [
+    "TurnContext",
+    "fallback_rule",
+    "fallback_rules",
+    "load_turn",
+    "preflight",
+    "provider_config",
+]
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,9 @@ class TurnContext:
     provider_key: tuple[int, str]
     classifier_provider: str
     preflight_error: ClassifiedError | None
+    # The provider's model fallbacks (every model's: a fallback model may fall back in
+    # turn); empty when the chat does not allow switching.
+    fallbacks: tuple[FallbackRule, ...] = ()
 
 
 _ROLES: dict[str, Role] = {"user": "user", "assistant": "assistant", "system": "system"}
@@ -72,6 +86,26 @@ def load_turn(chat_id: int) -> TurnContext:
         provider_key=(chat.provider.pk, chat.provider.updated_at.isoformat()),
         classifier_provider=chat.provider.classifier_provider,
         preflight_error=preflight(chat),
+        fallbacks=fallback_rules(chat.provider_id) if chat.allow_fallback else (),
+    )
+
+
+def fallback_rules(provider_id: int) -> tuple[FallbackRule, ...]:
+    """The provider's configured fallbacks, in one query (once per turn, not per attempt)."""
+    rows = ModelFallback.objects.filter(provider_id=provider_id).order_by("model", "position", "id")
+    return tuple(fallback_rule(row) for row in rows)
+
+
+def fallback_rule(row: ModelFallback) -> FallbackRule:
+    """The selection's (Django-free) value of one ``ModelFallback`` row."""
+    return FallbackRule(
+        model=row.model,
+        to_model=row.to_model,
+        position=row.position,
+        after_attempts=row.after_attempts,
+        on_overloaded=row.on_overloaded,
+        on_context_length=row.on_context_length,
+        on_rate_limit=row.on_rate_limit,
     )
 
 
@@ -82,6 +116,8 @@ def provider_config(provider: Provider) -> ProviderConfig:
         base_url=provider.base_url or None,
         api_key=provider.get_api_key(),
         enabled=provider.enabled,
+        # Validated when the settings load.
+        transport=cast(HttpTransport, settings.CHAT_HTTP_TRANSPORT),
     )
 
 

@@ -39,7 +39,6 @@ class ProviderWait:
     def __init__(self, turn: Turn, health: SharedHealth) -> None:
         self.turn = turn
         self.health = health
-        self.key = (turn.ctx.provider_key[0], turn.ctx.model)
         self.owner = f"{turn.owner}#{turn.ctx.chat_id}"  # a probe's claim names its turn
         # The (provider id, model) this turn waits on in a shared wait, else None.
         self.hold: tuple[int, str] | None = None
@@ -50,6 +49,11 @@ class ProviderWait:
         self._resumed = False  # the next attempt follows a shared wait
         self._report_success = False  # the current attempt probed or saw failures
         self._last_failure: ClassifiedError | None = None
+
+    @property
+    def key(self) -> tuple[int, str]:
+        """The (provider id, model) of the turn's next attempt (a fallback moves it)."""
+        return self.turn.ctx.provider_key[0], self.turn.model
 
     async def before_attempt(self, number: int) -> None:
         """Wait while the provider's shared state holds every chat back."""
@@ -67,6 +71,11 @@ class ProviderWait:
                 self._report_success = gate.report_success
                 return
             hold, until = gate.admission.hold, gate.admission.until
+            if hold in (Hold.OPEN, Hold.PROBING) and turn.route.choose("", breaker_open=True):
+                # The model's breaker is open and it has a fallback: switch, don't wait.
+                self.hold, self._resumed = None, False
+                await turn.announce_fallback(number)
+                continue
             self.releasable = hold is not Hold.BUDGET
             if self.hold is not None and (hold is Hold.PROBING or abs(until - self._until) < 1e-3):
                 # Already showing this wait (or one that ends when the probe does: a
@@ -92,10 +101,11 @@ class ProviderWait:
         )
 
     async def failed(
-        self, classified: ClassifiedError, delay: float
+        self, classified: ClassifiedError, delay: float, *, switching: bool = False
     ) -> tuple[float, ClassifiedError]:
         """Report a failed attempt; the retry's delay and classification, lengthened to
-        the shared deadline when that is later."""
+        the shared deadline when that is later (not when the next attempt ``switching``
+        to a fallback model: the failed model's deadline does not hold for another)."""
         self._last_failure = classified
         self._until, self.hold, self._resumed = 0.0, None, False
         until = await self.health.failed(
@@ -107,7 +117,7 @@ class ProviderWait:
             recorder=self.turn.recorder,
         )
         remaining = (until or 0.0) - self.health.clock()
-        if until is None or remaining < delay:
+        if until is None or remaining < delay or switching:
             return delay, classified
         self._until, self.hold, self._resumed = until, self.key, True
         self.releasable = True
@@ -170,7 +180,7 @@ class ProviderWait:
             seq=turn.seq,
             clear_chain=False,
             provider=turn.provider_label,
-            model=turn.ctx.model,
+            model=turn.model,
         )
         await self.health.waiting(*self.key)
 

@@ -11,6 +11,10 @@ How a turn goes:
    ``chain_broken`` failure also leaves chain mode and rebuilds the full history.
 3. Success persists the one assistant message and publishes ``done``; a final
    failure persists ``last_error`` and publishes ``error``.
+4. A configured model fallback (``chatcore.health.fallback``) turns a failure into a
+   retry on another model of the provider: the ``retry`` event names ``from_model``,
+   ``to_model`` and ``reason``, the rollback boundary holds as for any retry, and the
+   answer is stored with the model that wrote it.
 
 Provider health (``chatcore.health``, when the runner passes ``health``): before each
 attempt the turn asks whether the provider/model may be called now; while a shared
@@ -39,7 +43,8 @@ from asgiref.sync import sync_to_async
 
 from chatcore.chats import lifecycle
 from chatcore.contract import ChatError, ChatRetry, Phase
-from chatcore.errors import ClassifiedError
+from chatcore.errors import ClassifiedError, ErrorKind
+from chatcore.health.fallback import ModelRoute
 from chatcore.health.shared import SharedHealth
 from chatcore.metrics import RetryMetrics
 from chatcore.providers import Adapter, Finish, TextDelta, TurnRequest
@@ -154,6 +159,8 @@ class Turn:
         # The provider's shared health (cooldown, breaker, budget); None: off.
         self.provider_wait = ProviderWait(self, health) if health is not None else None
         self.buffer: AttemptBuffer[str] = AttemptBuffer()
+        # The model the next attempt runs on: the chat's, until a fallback switches it.
+        self.route = ModelRoute(ctx.model, ctx.fallbacks)
         # OpenAI Responses chain mode; left for good after a chain-broken failure.
         self.use_chain = (
             ctx.chain_mode and adapter.supports_chaining and bool(ctx.previous_response_id)
@@ -189,6 +196,7 @@ class Turn:
                 sleep=self.wait.sleep,
                 provider=self.provider_hint,
                 recorder=self.recorder,
+                reroute=self._reroute if self.ctx.fallbacks else None,
             )
         except RetryGaveUp as gave_up:
             self.buffer.discard()
@@ -210,6 +218,7 @@ class Turn:
         if self.provider_wait is not None:
             await self.provider_wait.before_attempt(number)
         self.buffer.begin(number)
+        self.route.attempt()
         self._attempt_started = time.monotonic()
         await self.events.status(Phase.STARTING, number)
         finish: Finish | None = None
@@ -261,6 +270,7 @@ class Turn:
         )
         if self.provider_wait is not None:
             retry = self.provider_wait.mark_shared(retry)
+        retry = self.route.announce(retry)
         if classified.chain_broken:
             self.use_chain = False  # the next attempt sends the full history
         await self.events.retry(retry)
@@ -273,8 +283,9 @@ class Turn:
             seq=self.seq,
             clear_chain=classified.chain_broken,
             provider=self.provider_label,
-            model=self.ctx.model,
+            model=self.model,
         )
+        self._switch_model()
 
     async def _on_retry(
         self, number: int, error: BaseException, classified: ClassifiedError, delay: float
@@ -282,7 +293,9 @@ class Turn:
         """A failed attempt: told to the shared provider health (which may lengthen the
         wait to its shared deadline), then announced."""
         if self.provider_wait is not None:
-            delay, classified = await self.provider_wait.failed(classified, delay)
+            delay, classified = await self.provider_wait.failed(
+                classified, delay, switching=self.route.pending is not None
+            )
         await self._announce_retry(number, error, classified, delay)
         if self.provider_wait is not None:
             await self.provider_wait.announced()
@@ -298,7 +311,7 @@ class Turn:
             finish=finish,
             seq=self.seq + 1,
             store_response_id=self.adapter.supports_chaining,
-            model=self.ctx.model,
+            model=self.model,
         )
         self._end("done")
         if message_id is not None:
@@ -355,12 +368,65 @@ class Turn:
         headers = dict(self.settings.extra_headers)
         if self.use_chain:
             return TurnRequest(
-                model=ctx.model,
+                model=self.model,
                 messages=ctx.new_input,
                 previous_response_id=ctx.previous_response_id,
                 extra_headers=headers,
             )
-        return TurnRequest(model=ctx.model, messages=ctx.history, extra_headers=headers)
+        return TurnRequest(model=self.model, messages=ctx.history, extra_headers=headers)
+
+    @property
+    def model(self) -> str:
+        """The model of the current attempt (and of the answer, once it succeeds)."""
+        return self.route.model
+
+    def _reroute(self, attempt: int, classified: ClassifiedError) -> bool:
+        """The retry loop asks after each failure: does the next attempt switch model?"""
+        return self.route.choose(classified.kind)
+
+    async def announce_fallback(self, number: int) -> None:
+        """Before attempt ``number``: the model's breaker is open and ``route`` chose its
+        fallback; published and recorded as a retry that switches model, without a wait."""
+        classified = self._shown(
+            ClassifiedError(
+                kind=ErrorKind.OVERLOADED, provider=self.provider_hint or "", retryable=True
+            )
+        )
+        now = datetime.now(UTC)
+        self.wait.arm(0.0, 0.0, now=now.timestamp())
+        retry = self.route.announce(
+            ChatRetry.from_classified(classified, attempt=number - 1, delay=0.0, now=now)
+        )
+        self.buffer.discard()
+        await self.events.retry(retry)
+        await self.db(
+            lifecycle.mark_retrying,
+            self.ctx.chat_id,
+            self.owner,
+            retry=retry,
+            classified=classified,
+            seq=self.seq,
+            clear_chain=False,
+            provider=self.provider_label,
+            model=self.model,
+        )
+        self._switch_model()
+
+    def _switch_model(self) -> None:
+        """After a fallback's retry is published and stored, the next attempt uses its
+        model, with the full history (a Responses chain belongs to the model that began it)."""
+        switch = self.route.switch()
+        if switch is None:
+            return
+        log.info(
+            "model fallback: chat=%s %s -> %s (%s)",
+            self.ctx.chat_id,
+            switch.from_model,
+            switch.to_model,
+            switch.reason,
+        )
+        self.recorder.fallback(to_model=switch.to_model, reason=switch.reason)
+        self.use_chain = False
 
     def _shown(self, classified: ClassifiedError, *, keep_message: bool = False) -> ClassifiedError:
         """What the user sees: an anonymous (fake) provider is "the AI provider"."""

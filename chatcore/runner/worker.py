@@ -294,7 +294,7 @@ class Runner:
     async def _keep_stopped(self, chat_id: int, turn: _Turn, events: ChatEvents) -> None:
         """Stop: keep what the attempt wrote as the answer (marked stopped), then say so."""
         text = turn.run.partial_text() if turn.run is not None else ""
-        model = turn.run.ctx.model if turn.run is not None else ""
+        model = turn.run.model if turn.run is not None else ""  # after a fallback, to_model
         attempt = events.state.attempt
         # The checkpointed seq includes the event published right after.
         message_id = await self._db(

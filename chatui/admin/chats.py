@@ -60,6 +60,8 @@ class _ChatRetryEventInline(_ReadOnlyInline):
         "kind_pill",
         "provider",
         "model",
+        "to_model",
+        "reason",
         "http_status",
         "delay_ms",
         "chain_broken",
@@ -108,6 +110,7 @@ class ChatAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                     "provider",
                     "model",
                     "system_prompt",
+                    "allow_fallback",
                     "status",
                     "updated_at",
                 )
@@ -138,6 +141,7 @@ class ChatAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "provider",
         "model",
         "system_prompt",
+        "allow_fallback",
         "status",
         "updated_at",
         "error_kind",
@@ -252,12 +256,14 @@ class ChatRetryEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "kind_pill",
         "provider",
         "model",
+        "to_model",
+        "reason",
         "http_status",
         "delay_ms",
         "chain_broken",
         "retrying_at",
     )
-    list_filter = (RetryKindFilter, "provider", "model", "chain_broken")
+    list_filter = (RetryKindFilter, "provider", "model", "reason", "chain_broken")
     list_select_related = ("chat",)
     search_fields = ("chat__title",)
 

@@ -15,10 +15,11 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 
+from chatcore.chats import offered_models
 from chatcore.keys import NEVER_KEY_VARIABLES, key_variable_allowed
-from chatcore.models import Provider
+from chatcore.models import ModelFallback, Provider
 
-__all__ = ["ProviderAdmin", "ProviderForm"]
+__all__ = ["ModelFallbackFormSet", "ModelFallbackInline", "ProviderAdmin", "ProviderForm"]
 
 
 class ProviderForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -125,9 +126,56 @@ class ProviderForm(forms.ModelForm):  # type: ignore[type-arg]
         return provider
 
 
+class ModelFallbackFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]
+    """Each fallback names two different models of this provider.
+
+    Checked against the models the provider form is saving (the inline is validated
+    with the provider as edited), so a model added in the same save can be used.
+    """
+
+    def clean(self) -> None:
+        super().clean()
+        offered = offered_models(self.instance)
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE"):
+                continue
+            model, to_model = data.get("model", ""), data.get("to_model", "")
+            for field, name in (("model", model), ("to_model", to_model)):
+                if name and name not in offered:
+                    form.add_error(field, f"“{name}” is not one of this provider's models.")
+            if model and model == to_model:
+                form.add_error("to_model", "A model cannot fall back to itself.")
+
+
+class ModelFallbackInline(admin.TabularInline):  # type: ignore[type-arg]
+    """The ordered fallback list of each model (none by default): which model of this
+    provider a turn switches to, and on which failures."""
+
+    model = ModelFallback
+    formset = ModelFallbackFormSet
+    extra = 0
+    fields = (
+        "model",
+        "position",
+        "to_model",
+        "after_attempts",
+        "on_overloaded",
+        "on_context_length",
+        "on_rate_limit",
+    )
+    verbose_name = "model fallback"
+    verbose_name_plural = (
+        "Model fallbacks (a turn on “model” may switch to “to model”: on overload or an "
+        "open breaker after “after attempts” attempts, on a too-long conversation, or on a "
+        "rate limit, as ticked; lower position first; chats can turn it off)"
+    )
+
+
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     form = ProviderForm
+    inlines = (ModelFallbackInline,)
     list_display = ("name", "kind", "enabled", "key_status", "default_model", "base_url")
     list_filter = ("kind", "enabled")
     search_fields = ("name",)

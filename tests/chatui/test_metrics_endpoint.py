@@ -11,6 +11,7 @@ from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from chatcore.errors import ErrorKind
+from chatcore.models import ModelFallback
 from chatcore.retry import RETRYABLE_KINDS, TURN_OUTCOMES
 from tests.chatcore.persistence.factories import make_provider, make_user
 
@@ -45,7 +46,8 @@ def test_the_docs_list_the_series() -> None:
 
 
 def test_every_documented_series_is_in_a_scrape() -> None:
-    make_provider(name="scraped", models=["m-1", "m-2"], default_model="m-1")
+    provider = make_provider(name="scraped", models=["m-1", "m-2"], default_model="m-1")
+    ModelFallback.objects.create(provider=provider, model="m-1", to_model="m-2")
     families = scrape()
     for name, kind in documented_series().items():
         # The parser names a counter's family without its "_total".
@@ -91,6 +93,30 @@ def test_a_configured_provider_has_every_series_at_zero_before_its_first_turn() 
         if n == "chat_page_resyncs_total"
     }
     assert resyncs >= {"gap", "watchdog"}
+
+
+def test_a_configured_fallback_has_a_series_at_zero_per_reason_it_can_switch_for() -> None:
+    provider = make_provider(name="falls", models=["big", "small"], default_model="big")
+    ModelFallback.objects.create(provider=provider, model="big", to_model="small")
+    ModelFallback.objects.create(
+        provider=provider,
+        model="small",
+        to_model="big",
+        on_overloaded=False,
+        on_context_length=True,
+        on_rate_limit=True,
+    )
+    ours = {
+        (got["from_model"], got["to_model"], got["reason"]): value
+        for name, got, value in scrape()["chatd_fallbacks"]
+        if name == "chatd_fallbacks_total" and got["provider"] == "falls"
+    }
+    assert ours == {
+        ("big", "small", "overloaded"): 0,
+        ("big", "small", "breaker_open"): 0,
+        ("small", "big", "context_length"): 0,
+        ("small", "big", "rate_limit"): 0,
+    }
 
 
 def test_a_disabled_provider_is_not_declared() -> None:

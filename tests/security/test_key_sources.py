@@ -55,6 +55,14 @@ def test_our_own_secrets_are_refused_even_by_a_catch_all_pattern(name: str, sett
     assert key_variable_allowed("ANY_OTHER_NAME")
 
 
+NO_FALLBACKS = {
+    "fallbacks-TOTAL_FORMS": "0",
+    "fallbacks-INITIAL_FORMS": "0",
+    "fallbacks-MIN_NUM_FORMS": "0",
+    "fallbacks-MAX_NUM_FORMS": "1000",
+}
+
+
 def _form(provider: Provider | None = None, **overrides: str) -> dict[str, str]:
     data = {
         "name": provider.name if provider else "exfil",
@@ -65,6 +73,8 @@ def _form(provider: Provider | None = None, **overrides: str) -> dict[str, str]:
         "default_model": "m",
         "api_key": "",
         "api_key_env": provider.api_key_env if provider else "",
+        # The model fallbacks inline's management form: no fallbacks.
+        **NO_FALLBACKS,
     }
     data.update(overrides)
     return data

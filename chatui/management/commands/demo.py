@@ -24,7 +24,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from chatcore.models import Provider, ProviderKind
+from chatcore.models import ModelFallback, Provider, ProviderKind
 
 __all__ = [
     "ADMIN_PASSWORD",
@@ -34,6 +34,7 @@ __all__ = [
     "DEMO_USERNAME",
     "Command",
     "ensure_demo_admin",
+    "ensure_demo_fallback",
     "ensure_demo_provider",
     "ensure_demo_user",
     "ensure_env_providers",
@@ -50,6 +51,7 @@ DEMO_MODELS = (
     "demo-echo",
     "demo-flaky",
     "demo-overloaded",
+    "demo-fallback",
     "demo-truncated",
     "demo-slow-start",
     "demo-auth",
@@ -132,6 +134,17 @@ def ensure_demo_provider(port: int) -> Provider:
     return provider
 
 
+def ensure_demo_fallback(provider: Provider) -> ModelFallback:
+    """``demo-fallback`` (always overloaded) falls back to ``demo-echo`` after 2 attempts."""
+    fallback, _ = ModelFallback.objects.update_or_create(
+        provider=provider,
+        model="demo-fallback",
+        to_model="demo-echo",
+        defaults={"position": 0, "after_attempts": 2, "on_overloaded": True},
+    )
+    return fallback
+
+
 def ensure_env_providers(environ: Mapping[str, str]) -> list[Provider]:
     """A provider for each real API configured in ``environ``; keys are referenced by name."""
     created = []
@@ -179,7 +192,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         ensure_demo_user()
         admin = ensure_demo_admin()
-        ensure_demo_provider(port)
+        ensure_demo_fallback(ensure_demo_provider(port))
         for provider in ensure_env_providers(os.environ):
             self.stdout.write(f"Provider {provider.name!r} from the environment ({provider.kind}).")
         if not options["serve"]:

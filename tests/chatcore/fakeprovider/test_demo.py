@@ -78,6 +78,7 @@ def test_every_demo_scenario_of_the_spec_exists():
         "demo-echo",
         "demo-flaky",
         "demo-overloaded",
+        "demo-fallback",
         "demo-truncated",
         "demo-slow-start",
         "demo-auth",
@@ -116,6 +117,16 @@ async def test_demo_overloaded_is_529_twice_then_ok(api, clients):
 
     assert statuses == [529, 529]
     assert result.text == PARAGRAPH
+
+
+@pytest.mark.parametrize("api", APIS)
+async def test_demo_fallback_is_529_on_every_attempt(api, clients):
+    statuses = []
+    for _ in range(4):
+        with pytest.raises(status_error(api)) as caught:
+            await create(api, *clients, model="demo-fallback")
+        statuses.append(caught.value.status_code)
+    assert statuses == [529] * 4
 
 
 @pytest.mark.parametrize("api", APIS)

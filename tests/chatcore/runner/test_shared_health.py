@@ -8,17 +8,24 @@ import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.utils import timezone
 from prometheus_client import CollectorRegistry
 
 from chatcore.chats import chat_group, messaging
 from chatcore.health import HEALTH_CHANGED, HEALTH_GROUP, HealthConfig
 from chatcore.metrics import RetryMetrics
-from chatcore.models import ChatMessage, ChatRetryEvent, MessageRole, ProviderHealth
+from chatcore.models import (
+    ChatMessage,
+    ChatRetryEvent,
+    MessageRole,
+    ModelFallback,
+    ProviderHealth,
+)
 from chatcore.models.health import ProviderFailureMinute
 from chatcore.retry import RetryPolicy
 from chatcore.runner import Runner, TurnSettings
@@ -232,3 +239,43 @@ async def test_a_terminal_failure_is_counted_but_never_opens_the_breaker(layer) 
     assert counts == [("auth", 1)]
     row = await db(ProviderHealth.objects.get)(provider=provider, model="demo-auth")
     assert (row.state, row.consecutive_failures, row.last_kind) == ("ok", 0, "auth")
+
+
+async def test_an_open_breaker_with_a_fallback_switches_model_before_calling(layer) -> None:
+    """A model whose breaker is open (another chat's failures opened it) and that has a
+    fallback: the turn switches at once, without a call to the broken model or a wait."""
+    async with FakeProviderServer() as fake:
+        provider = await db(make_provider)(fake)
+        await db(ModelFallback.objects.create)(
+            provider=provider, model="demo-fallback", to_model="echo", after_attempts=3
+        )
+        opened = timezone.now()
+        await db(ProviderHealth.objects.create)(
+            provider=provider,
+            model="demo-fallback",
+            state="open",
+            open_until=opened + timedelta(seconds=60),
+            opened_count=1,
+            consecutive_failures=3,
+            last_kind="overloaded",
+        )
+        chat = await db(make_chat)(provider, "demo-fallback")
+        async with Watcher(layer, [chat.pk]) as watcher, runner(layer, HEALTH):
+            await db(queue_turn)(chat, "Hello there")
+            await watcher.until_all_done(within=20)
+        requests = fake.requests()
+
+    assert [r["model"] for r in requests] == ["echo"], "the broken model is never called"
+    events = [m for _, m in watcher.of(chat.pk)]
+    retries = [m["data"] for m in events if m["event"] == "retry"]
+    assert len(retries) == 1
+    assert {k: retries[0][k] for k in ("from_model", "to_model", "reason")} == {
+        "from_model": "demo-fallback",
+        "to_model": "echo",
+        "reason": "breaker_open",
+    }
+    assert events[-1]["event"] == "done"
+    stored = await db(list)(ChatMessage.objects.filter(chat_id=chat.pk, role=MessageRole.ASSISTANT))
+    assert [(m.text, m.model) for m in stored] == [("Hello there", "echo")]
+    event = await db(ChatRetryEvent.objects.get)(chat_id=chat.pk)
+    assert (event.model, event.to_model, event.reason) == ("demo-fallback", "echo", "breaker_open")

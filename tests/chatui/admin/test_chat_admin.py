@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from chatcore.chats.messaging import RUNNERS_GROUP
 from chatcore.errors import ClassifiedError, ErrorKind, kind_label
-from chatcore.models import Chat, ChatStatus, MessageRole
+from chatcore.models import Chat, ChatRetryEvent, ChatStatus, MessageRole
 from tests.chatcore.chats.test_commands import record_retry_event
 from tests.chatcore.persistence.factories import (
     add_message,
@@ -231,6 +231,33 @@ def test_retry_event_admin_lists_events(staff_client: Client) -> None:
     response = staff_client.get(reverse("admin:chatcore_chatretryevent_changelist"))
     assert response.status_code == 200
     assert 'data-kind="overloaded">Overloaded</span>' in response.content.decode()
+
+
+def test_the_retry_history_shows_a_fallbacks_model_and_reason(staff_client: Client) -> None:
+    chat = make_chat(model="big-model")
+    ChatRetryEvent.objects.create(
+        chat=chat,
+        attempt=2,
+        kind="overloaded",
+        model="big-model",
+        to_model="<b>small-model</b>",
+        reason="overloaded",
+        delay_ms=1000,
+        retrying_at=timezone.now(),
+    )
+    pages = {
+        "chat": reverse("admin:chatcore_chat_change", args=[chat.pk]),
+        "events": reverse("admin:chatcore_chatretryevent_changelist"),
+    }
+    for name, url in pages.items():
+        html = staff_client.get(url).content.decode()
+        to_model = re.search(r'class="field-to_model"[^>]*>(.*?)</(?:td|p)', html, re.S)
+        reason = re.search(r'class="field-reason"[^>]*>(.*?)</(?:td|p)', html, re.S)
+        assert to_model and "&lt;b&gt;small-model&lt;/b&gt;" in to_model[1], name
+        assert reason and "overloaded" in reason[1], name
+        assert "<b>small-model" not in html, name
+    filtered = staff_client.get(pages["events"] + "?reason=overloaded").content.decode()
+    assert "small-model" in filtered
 
 
 def test_clear_error_action(staff_client: Client, dataset: dict[str, Chat]) -> None:

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from chatcore.models import Provider, ProviderKind
+from chatcore.models import ModelFallback, Provider, ProviderKind
 from tests.chatcore.persistence.factories import make_chat, make_provider
 
 pytestmark = pytest.mark.django_db
@@ -15,6 +15,12 @@ KEY = "sk-ant-api03-SUPER-SECRET-KEY-value"
 ENV = "CALMCHAT_ADMIN_TEST_API_KEY"
 ADD = reverse("admin:chatcore_provider_add")
 CHANGELIST = reverse("admin:chatcore_provider_changelist")
+NO_FALLBACKS = {
+    "fallbacks-TOTAL_FORMS": "0",
+    "fallbacks-INITIAL_FORMS": "0",
+    "fallbacks-MIN_NUM_FORMS": "0",
+    "fallbacks-MAX_NUM_FORMS": "1000",
+}
 
 
 def _change_url(provider: Provider) -> str:
@@ -31,6 +37,8 @@ def _form(**overrides: str) -> dict[str, str]:
         "default_model": "claude-a",
         "api_key": "",
         "api_key_env": "",
+        # The model fallbacks inline's management form: no fallbacks.
+        **NO_FALLBACKS,
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
@@ -131,3 +139,72 @@ def test_scheme_less_base_url_means_https(staff_client: Client) -> None:
     response = staff_client.post(ADD, _form(base_url="llm.example.test/v1"))
     assert response.status_code == 302
     assert Provider.objects.get(name="Main").base_url == "https://llm.example.test/v1"
+
+
+# -- the model fallbacks inline ----------------------------------------------------
+
+
+def _fallback_rows(*rows: dict[str, str], initial: int = 0) -> dict[str, str]:
+    data = {**NO_FALLBACKS, "fallbacks-TOTAL_FORMS": str(len(rows))}
+    data["fallbacks-INITIAL_FORMS"] = str(initial)
+    for index, row in enumerate(rows):
+        fields = {"position": "0", "after_attempts": "2", "on_overloaded": "on", **row}
+        data.update({f"fallbacks-{index}-{key}": value for key, value in fields.items() if value})
+    return data
+
+
+def test_a_fallback_is_added_in_the_providers_page(staff_client: Client) -> None:
+    provider = make_provider(name="Main", models=["claude-a", "claude-b"], default_model="claude-a")
+    rows = _fallback_rows(
+        {"model": "claude-a", "to_model": "claude-b", "on_context_length": "on"},
+        {"model": "claude-b", "to_model": "claude-c", "position": "1", "on_overloaded": ""},
+    )
+    # claude-c is added to the models in the same save.
+    form = _form(model_list="claude-a\nclaude-b\nclaude-c\n", **rows)
+    response = staff_client.post(_change_url(provider), form)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    saved = list(
+        ModelFallback.objects.filter(provider=provider).values_list(
+            "model", "to_model", "position", "on_overloaded", "on_context_length", "on_rate_limit"
+        )
+    )
+    assert saved == [
+        ("claude-a", "claude-b", 0, True, True, False),
+        ("claude-b", "claude-c", 1, False, False, False),
+    ]
+    page = staff_client.get(_change_url(provider)).content.decode()
+    assert "Model fallbacks" in page and 'name="fallbacks-0-to_model"' in page
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "error"),
+    [
+        pytest.param(
+            {"model": "claude-a", "to_model": "claude-a"},
+            "to_model",
+            "A model cannot fall back to itself.",
+            id="not_to_itself",
+        ),
+        pytest.param(
+            {"model": "claude-a", "to_model": "gpt-x"},
+            "to_model",
+            "“gpt-x” is not one of this provider's models.",
+            id="to_model_of_this_provider",
+        ),
+        pytest.param(
+            {"model": "other", "to_model": "claude-b"},
+            "model",
+            "“other” is not one of this provider's models.",
+            id="model_of_this_provider",
+        ),
+    ],
+)
+def test_a_fallback_names_two_different_models_of_the_provider(
+    staff_client: Client, row: dict[str, str], field: str, error: str
+) -> None:
+    provider = make_provider(name="Main", models=["claude-a", "claude-b"], default_model="claude-a")
+    response = staff_client.post(_change_url(provider), _form(**_fallback_rows(row)))
+    assert response.status_code == 200
+    formset = next(f for f in response.context["inline_admin_formsets"]).formset
+    assert formset.forms[0].errors[field] == [error]
+    assert not ModelFallback.objects.exists()

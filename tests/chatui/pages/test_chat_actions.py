@@ -174,6 +174,49 @@ def test_the_system_prompt_is_saved_from_its_panel(
     assert select(page, '[data-settings-toggle][data-system-prompt-set="true"]')
 
 
+def test_fallbacks_are_turned_off_and_on_from_the_panel(
+    alice_client: Client, alice: User, demo_provider: Provider
+) -> None:
+    chat = make_chat(owner=alice, provider=demo_provider, previous_response_id="resp_1")
+    page = parse_html(alice_client.get(f"/chats/{chat.pk}/").content.decode())
+    (form,) = select(page, "form[data-fallback-form]")
+    assert form.attrs["hx-post"] == f"/chats/{chat.pk}/settings/"
+    assert "checked" in select(form, "input[data-allow-fallback]")[0].attrs, "on by default"
+
+    # An unticked box sends only the hidden "off".
+    off = alice_client.post(f"/chats/{chat.pk}/settings/", {"allow_fallback": "off"}, **HTMX)
+    assert 'data-notice-code="fallback_off"' in off.content.decode()
+    fresh = Chat.objects.get(pk=chat.pk)
+    assert fresh.allow_fallback is False
+    assert fresh.previous_response_id == "resp_1", "switching fallbacks keeps the chain"
+    page = parse_html(alice_client.get(f"/chats/{chat.pk}/").content.decode())
+    assert "checked" not in select(page, "input[data-allow-fallback]")[0].attrs
+
+    on = alice_client.post(f"/chats/{chat.pk}/settings/", {"allow_fallback": ["off", "on"]}, **HTMX)
+    assert 'data-notice-code="fallback_on"' in on.content.decode()
+    assert Chat.objects.get(pk=chat.pk).allow_fallback is True
+
+
+def test_the_settings_form_needs_the_csrf_token(alice: User, demo_provider: Provider) -> None:
+    chat = make_chat(owner=alice, provider=demo_provider)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    response = client.post(f"/chats/{chat.pk}/settings/", {"allow_fallback": "off"}, **HTMX)
+    assert response.status_code == 403
+    assert Chat.objects.get(pk=chat.pk).allow_fallback is True
+
+
+def test_api_patch_turns_fallbacks_off(
+    alice_client: Client, alice: User, demo_provider: Provider
+) -> None:
+    chat = make_chat(owner=alice, provider=demo_provider)
+    assert alice_client.get(f"/api/chats/{chat.pk}/").json()["allow_fallback"] is True
+    response = _patch(alice_client, chat, {"allow_fallback": False})
+    assert response.status_code == 200  # type: ignore[attr-defined]
+    assert response.json()["allow_fallback"] is False  # type: ignore[attr-defined]
+    assert Chat.objects.get(pk=chat.pk).allow_fallback is False
+
+
 @pytest.mark.parametrize(
     ("method", "path", "data"),
     [
@@ -232,6 +275,8 @@ def test_api_patch_renames_switches_model_and_sets_the_system_prompt(
         pytest.param({"provider": "nobody"}, "unknown provider", id="unknown_provider"),
         pytest.param({"provider": True}, "unknown provider", id="provider_bool"),
         pytest.param({"system_prompt": ["x"]}, "text", id="prompt_not_text"),
+        pytest.param({"allow_fallback": "no"}, "true or false", id="allow_fallback_not_bool"),
+        pytest.param({"allow_fallback": 0}, "true or false", id="allow_fallback_zero_not_bool"),
     ],
 )
 def test_api_patch_refusals_change_nothing(

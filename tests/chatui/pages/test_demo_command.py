@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.test import RequestFactory
 
 from chatcore.fakeprovider import SCENARIOS
-from chatcore.models import Provider
+from chatcore.models import ModelFallback, Provider
 from chatui.management.commands.demo import DEMO_MODELS, ensure_env_providers
 from tests.conftest import ROOT
 
@@ -45,6 +45,16 @@ def test_demo_creates_the_user_and_the_fake_provider_with_every_scenario(monkeyp
     assert set(DEMO_MODELS) == demo_scenarios, "every demo scenario is offered, and only those"
     assert provider.enabled and not provider.has_key
     assert list(Provider.objects.values_list("name", flat=True)) == ["demo"]
+
+
+def test_demo_fallback_falls_back_to_demo_echo_once_however_often_demo_runs() -> None:
+    _demo(8123)
+    _demo(8123)
+    rows = list(ModelFallback.objects.values_list("provider__name", "model", "to_model"))
+    assert rows == [("demo", "demo-fallback", "demo-echo")]
+    fallback = ModelFallback.objects.get()
+    assert (fallback.after_attempts, fallback.on_overloaded) == (2, True)
+    assert {"demo-fallback", "demo-echo"} <= set(DEMO_MODELS)
 
 
 def test_running_demo_again_duplicates_nothing_and_follows_the_port() -> None:
