@@ -60,7 +60,7 @@ Routes (relative to the mount point / prefix)
   "body" (parsed JSON, or null; null unless record_bodies), "conversation",
   "attempt" (1-based; 0 when the request was refused before its script:
   invalid body, bad scenario header, unknown previous_response_id),
-  "outcome" (the outcome JSON used)}``
+  "outcome" (the outcome JSON used), "at" (when it arrived, Unix time)}``
 * ``GET  /_fake/health``   ``{"ok": true}``
 
 ``"stream": true`` gets SSE, anything else the JSON document. The wire formats

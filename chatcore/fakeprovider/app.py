@@ -144,6 +144,7 @@ class FakeProvider:
             "conversation": None,
             "attempt": 0,
             "outcome": None,
+            "at": self._wall_clock(),
         }
         self.requests.add(entry)
         problem = invalid_request(api, body)

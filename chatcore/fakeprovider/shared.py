@@ -6,8 +6,10 @@ provider does, so shared provider health has something to share:
 * ``demo-outage`` (down ``DEMO_OUTAGE_SECONDS``) and ``outage-<T>s`` (e.g. ``outage-30s``,
   T may have decimals): from the model's first request every request gets a 529
   ``overloaded`` for T seconds, then the model answers (the demo paragraph for
-  ``demo-outage``, the default 24 tokens otherwise). After ``state_ttl`` seconds without
-  a request the outage is forgotten, so the demo can be shown again.
+  ``demo-outage``, the default 24 tokens otherwise). ``outage-<T>s-delay<D>s`` answers
+  only D seconds after its headers once recovered (a probe still in flight, for tests).
+  After ``state_ttl`` seconds without a request the outage is forgotten, so the demo can
+  be shown again.
 * ``demo-key-limit`` (``DEMO_KEY_LIMIT``) and ``keylimit-<N>per<S>s`` (e.g.
   ``keylimit-2per10s``): at most N requests per S-second window per API key (no key
   counts as one key); the others get a 429 with ``Retry-After`` = the seconds until the
@@ -31,16 +33,18 @@ DEMO_OUTAGE_SECONDS = 15.0
 DEMO_KEY_LIMIT = (1, 10.0)
 """``demo-key-limit``: one request per 10 s per key; a second chat waits on its Retry-After."""
 
-_OUTAGE = re.compile(r"outage-(\d+(?:\.\d+)?)s")
+_OUTAGE = re.compile(r"outage-(\d+(?:\.\d+)?)s(?:-delay(\d+(?:\.\d+)?)s)?")
 _KEY_LIMIT = re.compile(r"keylimit-(\d+)per(\d+(?:\.\d+)?)s")
 _OVERLOADED = parse_outcome({"kind": "overloaded"})
 
 
 @dataclass(frozen=True, slots=True)
 class SharedFault:
-    """Down for ``outage`` seconds, or at most ``limit`` requests per ``per`` seconds."""
+    """Down for ``outage`` seconds (then answering ``delay`` seconds late), or at most
+    ``limit`` requests per ``per`` seconds."""
 
     outage: float = 0.0
+    delay: float = 0.0
     limit: int = 0
     per: float = 0.0
 
@@ -52,7 +56,7 @@ def shared_fault(model: str) -> SharedFault | None:
     if model == "demo-key-limit":
         return SharedFault(limit=DEMO_KEY_LIMIT[0], per=DEMO_KEY_LIMIT[1])
     if match := _OUTAGE.fullmatch(model):
-        return SharedFault(outage=float(match[1]))
+        return SharedFault(outage=float(match[1]), delay=float(match[2] or 0))
     match = _KEY_LIMIT.fullmatch(model)
     if match and int(match[1]) > 0 and float(match[2]) > 0:
         return SharedFault(limit=int(match[1]), per=float(match[2]))
@@ -69,7 +73,9 @@ class SharedFaults:
     def outcome(self, model: str, fault: SharedFault, *, api_key: str) -> Outcome | None:
         """What this request gets from the shared fault; None: its script decides."""
         if fault.outage > 0:
-            return _OVERLOADED if self.outages.down(model, fault.outage) else None
+            if self.outages.down(model, fault.outage):
+                return _OVERLOADED
+            return parse_outcome({"kind": "ok", "delay": fault.delay}) if fault.delay else None
         wait = self.windows.take(api_key, model, limit=fault.limit, per=fault.per)
         if wait <= 0:
             return None

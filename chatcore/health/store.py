@@ -76,6 +76,7 @@ class Gate:
     report_success: bool = False
     budget_denied: bool = False
     changed: HealthView | None = None
+    kind: str = ""  # what caused a hold: the cooldown's kind, else the last failure's
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +111,8 @@ def admit_attempt(
         if not retry and key is not None and budget.rolled(now=now, config=config) is budget:
             ProviderHealth.objects.filter(pk=key.pk).update(first_attempts=F("first_attempts") + 1)
             return Gate(admission, effective_state(state, now), _dirty(state))
-    if not admission.go and after == state:
-        return Gate(admission, effective_state(state, now))  # held: nothing to write
+    if not admission.go and after == state:  # held: nothing to write
+        return Gate(admission, effective_state(state, now), kind=_hold_kind(state, admission))
     return _admit_locked(
         provider_id, model, owner=owner, retry=retry, resumed=resumed, config=config, now=now
     )
@@ -149,6 +150,7 @@ def _admit_locked(
         report_success=admission.probe or _dirty(state),
         budget_denied=denied,
         changed=changed,
+        kind=_hold_kind(state, admission),
     )
 
 
@@ -278,6 +280,12 @@ def _count_failure(provider_id: int, model: str, kind: str, now: float) -> None:
             ProviderFailureMinute.objects.create(**fields, count=1)
     except IntegrityError:  # created meanwhile by another runner
         ProviderFailureMinute.objects.filter(**fields).update(count=F("count") + 1)
+
+
+def _hold_kind(state: HealthState, admission: Admission) -> str:
+    if admission.hold is Hold.COOLDOWN:
+        return state.cooldown_kind
+    return state.last_kind if admission.hold is not Hold.NONE else ""
 
 
 def _dirty(state: HealthState) -> bool:

@@ -82,10 +82,23 @@ class ProviderWait:
                 # claim's expiry is a limit, not a time worth showing): wait on quietly.
                 self._arm(hold, until)
             else:
-                await self._announce_wait(number, hold, until)
+                await self._announce_wait(number, hold, until, kind=gate.kind)
             await turn.wait.sleep(0.0)
             # A budget wait is charged again; any other was paced by the shared state.
             self._resumed = gate.admission.hold is not Hold.BUDGET
+
+    async def gave_up(self, classified: ClassifiedError, *, share_retry_after: bool) -> None:
+        """The turn's last attempt failed for good: still a failure of the provider (the
+        breaker counts it if retryable; the admin's charts count it). A Retry-After
+        beyond the ceiling is not shared: each chat fails on it as it would alone."""
+        await self.health.failed(
+            *self.key,
+            owner=self.owner,
+            kind=str(classified.kind or ErrorKind.GENERIC),
+            retryable=classified.retryable,
+            retry_after=classified.retry_after if share_retry_after else 0.0,
+            recorder=self.turn.recorder,
+        )
 
     async def failed(
         self, classified: ClassifiedError, delay: float, *, switching: bool = False
@@ -140,15 +153,16 @@ class ProviderWait:
             self.turn.wait.lengthen(self.health.jitter())
         return now, delay
 
-    async def _announce_wait(self, number: int, hold: Hold, until: float) -> None:
+    async def _announce_wait(self, number: int, hold: Hold, until: float, *, kind: str) -> None:
         """Publish and record a wait on the shared deadline (no attempt failed for it)."""
         turn = self.turn
         now, delay = self._arm(hold, until)
         self.hold, self._until = self.key, until
+        # Shown: this chat's own last failure, else what holds every chat back.
         classified = turn._shown(
             self._last_failure
             or ClassifiedError(
-                kind=ErrorKind.OVERLOADED, provider=turn.provider_hint or "", retryable=True
+                kind=_known_kind(kind), provider=turn.provider_hint or "", retryable=True
             )
         )
         deadline = datetime.fromtimestamp(until, UTC)
@@ -169,3 +183,8 @@ class ProviderWait:
             model=turn.model,
         )
         await self.health.waiting(*self.key)
+
+
+def _known_kind(kind: str) -> str:
+    """An error kind to show for a hold (a stored value from an older version may not be)."""
+    return kind if kind in set(ErrorKind) else ErrorKind.OVERLOADED

@@ -200,6 +200,11 @@ class Turn:
             )
         except RetryGaveUp as gave_up:
             self.buffer.discard()
+            if self.provider_wait is not None:
+                await self.provider_wait.gave_up(
+                    gave_up.classified,
+                    share_retry_after=gave_up.reason != GiveUpReason.RETRY_AFTER_CEILING,
+                )
             shown = self._shown(
                 gave_up.classified,
                 keep_message=gave_up.reason == GiveUpReason.RETRY_AFTER_CEILING,

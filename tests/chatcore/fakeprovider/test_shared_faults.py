@@ -54,6 +54,7 @@ def ask(
         pytest.param("demo-outage", SharedFault(outage=DEMO_OUTAGE_SECONDS), id="demo_outage"),
         pytest.param("outage-30s", SharedFault(outage=30.0), id="outage_seconds"),
         pytest.param("outage-2.5s", SharedFault(outage=2.5), id="outage_decimal"),
+        pytest.param("outage-5s-delay3s", SharedFault(outage=5, delay=3), id="outage_then_slow"),
         pytest.param(
             "demo-key-limit",
             SharedFault(limit=DEMO_KEY_LIMIT[0], per=DEMO_KEY_LIMIT[1]),
@@ -104,3 +105,12 @@ def test_a_key_limit_shares_its_retry_after_across_conversations(server, clock) 
     assert other_key.status_code == 200
     clock.now += 6.8  # the window ends
     assert ask(server, "keylimit-2per10s", "c2").status_code == 200
+
+
+def test_an_outage_with_a_delay_answers_late_once_recovered(server, clock) -> None:
+    assert ask(server, "outage-5s-delay2s", "a").status_code == 529
+    clock.now += 5
+    assert ask(server, "outage-5s-delay2s", "a").status_code == 200
+    (_, recovered) = server.requests()
+    assert recovered["outcome"] == {"kind": "ok", "delay": 2}
+    assert recovered["at"] > 0

@@ -98,10 +98,11 @@ def test_a_retry_after_is_shared_and_published(provider) -> None:
     }
     assert result.changed.until == datetime.fromtimestamp(T0 + 12, UTC)
     held = gate(provider, at=T0 + 5, owner="another chat")
-    assert (held.admission.hold, held.admission.until, held.changed) == (
+    assert (held.admission.hold, held.admission.until, held.changed, held.kind) == (
         Hold.COOLDOWN,
         T0 + 12,
         None,
+        "rate_limit",
     )
     # A second, shorter Retry-After changes nothing a page shows.
     assert failure(provider, "rate_limit", at=T0 + 6, retry_after=2).changed is None

@@ -26,6 +26,7 @@ from chatcore.models import (
     ModelFallback,
     ProviderHealth,
 )
+from chatcore.models.health import ProviderFailureMinute
 from chatcore.retry import RetryPolicy
 from chatcore.runner import Runner, TurnSettings
 from tests.chatcore.runner.conftest import _close_connection, make_chat, make_provider, queue_turn
@@ -221,6 +222,23 @@ async def test_a_retry_refused_by_the_budget_waits_then_answers(layer) -> None:
         if m["event"] == "retry" and m["data"].get("shared")
     ]
     assert len(waited) == 1 and waited[0]["data"]["kind"] == "generic"
+
+
+async def test_a_terminal_failure_is_counted_but_never_opens_the_breaker(layer) -> None:
+    health = HealthConfig(breaker_failures=1)
+    async with FakeProviderServer() as fake:
+        provider = await db(make_provider)(fake)
+        chat = await db(make_chat)(provider, "demo-auth")
+        async with Watcher(layer, [chat.pk]) as watcher, runner(layer, health):
+            await db(queue_turn)(chat)
+            await watcher.until_all_done(within=20)
+    assert [m["event"] for _, m in watcher.of(chat.pk)][-1] == "error"
+    counts = await db(list)(
+        ProviderFailureMinute.objects.filter(provider=provider).values_list("kind", "count")
+    )
+    assert counts == [("auth", 1)]
+    row = await db(ProviderHealth.objects.get)(provider=provider, model="demo-auth")
+    assert (row.state, row.consecutive_failures, row.last_kind) == ("ok", 0, "auth")
 
 
 async def test_an_open_breaker_with_a_fallback_switches_model_before_calling(layer) -> None:
