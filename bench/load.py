@@ -1,8 +1,8 @@
-"""Load benchmark: N chats streaming at once through one ASGI process, in-memory layer then Redis.
+"""Load benchmark: N chats streaming at once through ASGI processes, in-memory layer then Redis.
 
     .venv/bin/python bench/load.py [--chats 200] [--seconds 20] [--rate 20]
         [--layer memory|redis|both] [--postgres] [--plain]
-        [--runner inprocess|chatd] [--runners 1] [--spread 1]
+        [--runner inprocess|chatd] [--runners 1] [--spread 1] [--processes 1]
 
 What runs, all on 127.0.0.1: the fake provider as its own process
 (``python -m chatcore.fakeprovider``); one Daphne process serving the app with
@@ -13,7 +13,10 @@ channel prefix of the run's own (it stores nothing in Redis); and the
 websocket clients in this process, one per chat, as a browser would connect
 them. ``--runner chatd`` moves the runner into ``--runners`` ``manage.py
 chatd`` processes (the scale-out topology; Redis only), which shows what the
-web process costs on its own.
+web process costs on its own. ``--processes N`` starts N Daphne processes
+(Redis only) and spreads the clients over them, chat i on process i mod N, as a
+load balancer would: whether N processes carry N times the chats is measured,
+not assumed.
 
 Every chat's model is ``load-md-<rate>tps-<seconds>s`` (``--plain``:
 ``load-<rate>tps-<seconds>s``), so the fake provider streams ``rate * seconds``
@@ -312,14 +315,17 @@ async def _turn(socket_: Any, start_after: float, deadline: float) -> Turn:
     return turn
 
 
-async def _open_all(port: int, chats: list[tuple[int, str]]) -> list[Any]:
-    gate = asyncio.Semaphore(20)  # Daphne drops sockets not accepted within 5 s
+async def _open_all(ports: list[int], chats: list[tuple[int, str]]) -> list[Any]:
+    """One socket per chat, chat i on the server of ``ports[i % len(ports)]``."""
+    gate = asyncio.Semaphore(20 * len(ports))  # Daphne drops sockets not accepted within 5 s
 
-    async def one(chat_id: int, session: str) -> Any:
+    async def one(port: int, chat_id: int, session: str) -> Any:
         async with gate:
             return await _connect(port, chat_id, session)
 
-    return list(await asyncio.gather(*(one(*chat) for chat in chats)))
+    return list(
+        await asyncio.gather(*(one(ports[i % len(ports)], *chat) for i, chat in enumerate(chats)))
+    )
 
 
 async def _run_turns(sockets: list[Any], seconds: float, spread: float) -> list[Turn]:
@@ -343,7 +349,11 @@ class LayerResult:
     idle_rss_mb: tuple[float, float]
     peak_rss_mb: float
     cpu: dict[str, float]  # share of one core during the load: server, provider, clients
-    server_us_per_token: float
+    server_us_per_token: float  # all web processes together
+    runner_us_per_token: float  # all chatd processes together (0 with the in-process runner)
+    publishes_per_second: float  # Redis PUBLISH commands during the load (0 without Redis)
+    pg_per_second: dict[str, float]  # PostgreSQL commits and row writes a second (--postgres)
+    elapsed: float  # seconds from the first send to the last answer
 
 
 def _server_env(
@@ -376,6 +386,44 @@ def _redis_layer() -> Iterator[str]:
     yield "redis://127.0.0.1:6379/0"
 
 
+def _redis_publishes(redis_url: str) -> int:
+    """PUBLISH commands the Redis server has run so far (0 without Redis).
+
+    The server's count: anything else publishing on this Redis (pub/sub is not
+    per database) is counted too.
+    """
+    if not redis_url:
+        return 0
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        stats = client.info("commandstats").get("cmdstat_publish", {})
+    finally:
+        client.close()
+    return int(stats.get("calls", 0))
+
+
+_PG_COUNTS = ("xact_commit", "tup_inserted", "tup_updated", "tup_deleted")
+
+
+def _pg_counts(database: dict[str, str]) -> dict[str, int]:
+    """The run's PostgreSQL database's commits and written rows so far (``pg_stat_database``;
+    the statistics collector reports them within about a second). Empty on SQLite."""
+    url = database.get("DATABASE_URL")
+    if not url:
+        return {}
+    import psycopg
+
+    time.sleep(1.0)  # let the backends flush their statistics
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("SELECT pg_stat_clear_snapshot()")
+        row = connection.execute(
+            f"SELECT {', '.join(_PG_COUNTS)} FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
+    return dict(zip(_PG_COUNTS, row or (), strict=False))
+
+
 @contextmanager
 def _no_redis() -> Iterator[str]:
     yield ""
@@ -389,29 +437,37 @@ async def measure(layer: str, args: argparse.Namespace, fake: FakeProviderProces
     scope = _redis_layer() if layer == "redis" else _no_redis()
     with scope as redis_url:
         env = _server_env(args.database, redis_url, args.chats, args.runner)
-        children = {"server": daphne(env)}
+        children = (
+            {"server": daphne(env)}
+            if args.processes == 1
+            else {f"server-{n}": daphne(env) for n in range(1, args.processes + 1)}
+        )
+        servers = list(children.values())
         if args.runner == "chatd":
             for n in range(1, args.runners + 1):
                 children["runner" if args.runners == 1 else f"runner-{n}"] = chatd(env)
-        server = children["server"]
+        ports = [server.port for server in servers]
         try:
-            port = server.port
             for chat, seconds in ((chats[0], 1.0), (chats[1], args.seconds)):
-                sockets = await _open_all(port, [chat])
+                sockets = await _open_all(ports[:1], [chat])
                 turns = await _run_turns(sockets, seconds, args.spread)  # the first warms up
                 await _close(sockets)
             single = tally(turns, tokens)
             await asyncio.sleep(2)  # closed sockets are released
-            before = server.rss_kb()
-            sockets = await _open_all(port, chats[2:])
+            before = sum(server.rss_kb() for server in servers)
+            sockets = await _open_all(ports, chats[2:])
             await asyncio.sleep(2)
-            idle = server.rss_kb()
+            idle = sum(server.rss_kb() for server in servers)
             pids = {name: child.process.pid for name, child in children.items()}
             pids["provider"] = fake.pid or 0
             cpu = {name: _cpu_seconds(pid) for name, pid in pids.items()}
+            publishes = _redis_publishes(redis_url)
+            writes = _pg_counts(args.database)
             cpu["clients"], started = time.process_time(), time.monotonic()
             turns = await _run_turns(sockets, args.seconds, args.spread)
             elapsed = time.monotonic() - started
+            publishes = _redis_publishes(redis_url) - publishes
+            writes = {k: v - writes.get(k, 0) for k, v in _pg_counts(args.database).items()}
             cpu = {name: _cpu_seconds(pid) - cpu[name] for name, pid in pids.items()} | {
                 "clients": time.process_time() - cpu["clients"]
             }
@@ -422,9 +478,17 @@ async def measure(layer: str, args: argparse.Namespace, fake: FakeProviderProces
                 many=tally(turns, tokens),
                 kb_per_connection=(idle - before) / args.chats,
                 idle_rss_mb=(before / 1024, idle / 1024),
-                peak_rss_mb=server.peak_rss_kb() / 1024,
+                peak_rss_mb=max(server.peak_rss_kb() for server in servers) / 1024,
                 cpu={name: seconds / elapsed for name, seconds in cpu.items()},
-                server_us_per_token=cpu["server"] * 1e6 / (tokens * args.chats),
+                publishes_per_second=publishes / elapsed,
+                elapsed=elapsed,
+                pg_per_second={k: v / elapsed for k, v in writes.items()},
+                server_us_per_token=sum(cpu[name] for name in children if name.startswith("server"))
+                * 1e6
+                / (tokens * args.chats),
+                runner_us_per_token=sum(cpu[name] for name in children if name.startswith("runner"))
+                * 1e6
+                / (tokens * args.chats),
             )
         except BaseException:
             for name, child in children.items():
@@ -468,9 +532,36 @@ def report(result: LayerResult, args: argparse.Namespace) -> None:
         f"   [{_mark(rss_ok)}: <= {_TARGETS['kb_per_connection']:.0f} KB]"
     )
     shares = ", ".join(f"{name} {share * 100:.0f} %" for name, share in result.cpu.items())
-    print(f"server peak RSS:            {result.peak_rss_mb:.1f} MB")
+    print(f"server peak RSS:            {result.peak_rss_mb:.1f} MB (the largest process)")
     print(f"CPU during the load:        {shares} (of one core)")
-    print(f"server CPU per token:       {result.server_us_per_token:.0f} us")
+    print(
+        f"server CPU per token:       {result.server_us_per_token:.0f} us"
+        f" (all {args.processes} web process{'es' if args.processes > 1 else ''})"
+    )
+    if result.publishes_per_second:
+        frames = result.publishes_per_second / n
+        print(
+            f"Redis PUBLISH rate:         {result.publishes_per_second:,.0f}/s"
+            f" ({frames:.1f} per chat per second, {args.rate:g} tokens/s each)"
+        )
+    if result.pg_per_second:
+        pg = result.pg_per_second
+        written = pg["tup_inserted"] + pg["tup_updated"] + pg["tup_deleted"]
+        print(
+            f"PostgreSQL during the load: {pg['xact_commit']:,.0f} commits/s,"
+            f" {written:,.0f} rows written/s ({pg['tup_inserted']:,.0f} inserted,"
+            f" {pg['tup_updated']:,.0f} updated, {pg['tup_deleted']:,.0f} deleted);"
+            f" {written / n:.2f} rows/s per streaming chat,"
+            f" {written * result.elapsed / n:.1f} rows per turn"
+        )
+    per_token = result.server_us_per_token + result.runner_us_per_token
+    if result.runner_us_per_token:
+        print(f"runner CPU per token:       {result.runner_us_per_token:.0f} us (all chatd)")
+    # A chat streams `rate` tokens/s: one core carries 1e6 / (us per token * rate) chats.
+    print(
+        f"chats per core implied:     {1e6 / (per_token * args.rate):.0f}"
+        f" (1e6 / ({per_token:.0f} us x {args.rate:g} tokens/s), web + runner)"
+    )
 
 
 @contextmanager
@@ -499,6 +590,12 @@ def main(args: argparse.Namespace) -> None:
         raise SystemExit(
             "--runner chatd needs --layer redis: chatd reaches the web process via Redis"
         )
+    if args.processes > 1 and "memory" in layers:
+        raise SystemExit(
+            "--processes needs --layer redis: a chat's events reach another process via Redis"
+        )
+    if args.processes < 1:
+        raise SystemExit("--processes must be at least 1")
     with _database(args.postgres) as database, FakeProviderProcess() as fake:
         for name in _APP_VARIABLES:
             os.environ.pop(name, None)
@@ -517,7 +614,8 @@ def main(args: argparse.Namespace) -> None:
         engine = "PostgreSQL" if args.postgres else "SQLite"
         print(
             f"{args.chats} chats x {round(args.rate * args.seconds)} tokens at {args.rate:g}/s,"
-            f" sends spread over {args.spread:g} s, one Daphne process,"
+            f" sends spread over {args.spread:g} s,"
+            f" {args.processes} Daphne process{'es' if args.processes > 1 else ''},"
             f" runner {'in-process' if args.runner == 'inprocess' else f'in {args.runners} chatd'},"
             f" {engine};"
             f" {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}"
@@ -547,6 +645,12 @@ if __name__ == "__main__":
     )
     parser.add_argument(
         "--runners", type=int, default=1, help="how many chatd processes with --runner chatd (1)"
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="web (Daphne) processes, the clients spread over them (1; more needs --layer redis)",
     )
     parser.add_argument(
         "--spread",

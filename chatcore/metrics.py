@@ -107,6 +107,20 @@ class RetryMetrics:
             "Chat turns this process is running now (streaming or waiting to retry).",
             registry=self.registry,
         )
+        # --- Provider health shared by every chat (chatcore.health) ---
+        self.breaker_state = Gauge(
+            "chatd_provider_breaker_state",
+            "A provider/model's shared health as this runner last saw it: "
+            "0 ok, 1 cooldown, 2 half_open (probing), 3 open.",
+            ["provider", "model"],
+            registry=self.registry,
+        )
+        self.budget_denied = Counter(
+            "chatd_retry_budget_denied_total",
+            "Retries the provider's retry budget held back (the chat waited, it did not fail).",
+            ["provider"],
+            registry=self.registry,
+        )
         self._declared: set[tuple[str, str]] = set()
 
     def declare(self, *, provider: str, model: str) -> None:
@@ -127,6 +141,8 @@ class RetryMetrics:
             self.turns.labels(provider=provider, model=model, outcome=outcome)
             self.duration.labels(provider=provider, model=model, outcome=outcome)
         self.first_token.labels(provider=provider, model=model)
+        self.breaker_state.labels(provider=provider, model=model)
+        self.budget_denied.labels(provider=provider)
 
     def declare_fallback(
         self, *, provider: str, from_model: str, to_model: str, reasons: Iterable[str]
@@ -230,6 +246,14 @@ class TurnRecorder:
         self.metrics.retry_wait.labels(**self._labels, kind=_kind(classified)).observe(
             max(0.0, seconds)
         )
+
+    def health_state(self, value: int) -> None:
+        """The provider/model's shared health (``STATE_VALUES`` of ``chatcore.health``)."""
+        self.metrics.breaker_state.labels(**self._labels).set(value)
+
+    def budget_denied(self) -> None:
+        """The retry budget held a retry of this turn back."""
+        self.metrics.budget_denied.labels(provider=self.provider or "").inc()
 
 
 @functools.cache

@@ -32,6 +32,7 @@ from chatcore.chats import (
     MAX_SYSTEM_PROMPT_CHARS,
     ChatService,
     MessageRefused,
+    Outgoing,
     SendOutcome,
     SendResult,
     SettingsRefused,
@@ -369,16 +370,9 @@ _REFUSALS = {
 @_allow("POST")
 @_owner_only
 async def messages(request: HttpRequest, chat: Chat) -> HttpResponse:
-    data = _json_body(request)
-    if isinstance(data, JsonResponse):
-        return data
-    request_id = _request_id(request, data)
-    if isinstance(request_id, JsonResponse):
-        return request_id
-    try:
-        outgoing = validate_message(data.get("content"), request_id)
-    except MessageRefused as refused:
-        return _error(400, _REFUSALS[refused.code].format(**refused.params))
+    outgoing = _outgoing(request)
+    if isinstance(outgoing, JsonResponse):
+        return outgoing
     result = await ChatService(get_channel_layer()).send(chat.pk, outgoing)
     return _accepted(chat, result)
 
@@ -400,6 +394,29 @@ def _accepted(chat: Chat, result: SendResult) -> HttpResponse:
     return JsonResponse(body, status=202)
 
 
+def _outgoing(request: HttpRequest) -> Outgoing | JsonResponse:
+    """The message a send or an edit carries, validated, or the 4xx that refuses it."""
+    read = _body_and_request_id(request)
+    if isinstance(read, JsonResponse):
+        return read
+    data, request_id = read
+    try:
+        return validate_message(data.get("content"), request_id)
+    except MessageRefused as refused:
+        return _error(400, _REFUSALS[refused.code].format(**refused.params))
+
+
+def _body_and_request_id(request: HttpRequest) -> tuple[dict[str, Any], str] | JsonResponse:
+    """The JSON body and its client request id, or the 4xx that refuses them."""
+    data = _json_body(request)
+    if isinstance(data, JsonResponse):
+        return data
+    request_id = _request_id(request, data)
+    if isinstance(request_id, JsonResponse):
+        return request_id
+    return data, request_id
+
+
 def _request_id(request: HttpRequest, data: dict[str, Any]) -> str | JsonResponse:
     # Only a missing (or null) id is "none": a falsy non-string ({}, 0, false) is
     # no more "no id" than a truthy one.
@@ -416,14 +433,11 @@ def _request_id(request: HttpRequest, data: dict[str, Any]) -> str | JsonRespons
 @_owner_only
 async def regenerate(request: HttpRequest, chat: Chat) -> HttpResponse:
     """Answer the last question again; the current answer stays as an earlier version."""
-    data = _json_body(request)
-    if isinstance(data, JsonResponse):
-        return data
-    request_id = _request_id(request, data)
-    if isinstance(request_id, JsonResponse):
-        return request_id
+    read = _body_and_request_id(request)
+    if isinstance(read, JsonResponse):
+        return read
     try:
-        request_id = validate_request_id(request_id)
+        request_id = validate_request_id(read[1])
     except MessageRefused as refused:
         return _error(400, _REFUSALS[refused.code].format(**refused.params))
     result = await ChatService(get_channel_layer()).regenerate(
@@ -436,16 +450,9 @@ async def regenerate(request: HttpRequest, chat: Chat) -> HttpResponse:
 @_owner_only
 async def edit_message(request: HttpRequest, chat: Chat, message_id: int) -> HttpResponse:
     """Send a new version of the chat's last question (its answer is then written again)."""
-    data = _json_body(request)
-    if isinstance(data, JsonResponse):
-        return data
-    request_id = _request_id(request, data)
-    if isinstance(request_id, JsonResponse):
-        return request_id
-    try:
-        outgoing = validate_message(data.get("content"), request_id)
-    except MessageRefused as refused:
-        return _error(400, _REFUSALS[refused.code].format(**refused.params))
+    outgoing = _outgoing(request)
+    if isinstance(outgoing, JsonResponse):
+        return outgoing
     result = await ChatService(get_channel_layer()).edit(chat.pk, message_id, outgoing)
     return _accepted(chat, result)
 

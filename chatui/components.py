@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from chatcore.contract import ChatError, ChatRetry, Phase, format_utc, parse_utc
-from chatcore.errors import ErrorKind, kind_label, normalize_provider
+from chatcore.errors import ErrorKind, kind_label, normalize_provider, provider_display_name
 from chatcore.health.fallback import fallback_message
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "region_context",
     "seconds_until",
     "select_callout",
+    "shared_wait_title",
     "shows_usage_link",
     "status_page_url",
 ]
@@ -93,6 +94,16 @@ def callout_title(state: str, kind: str = "") -> str:
     if state == CalloutState.RECONNECTING:
         return RECONNECTING_TITLE
     return THINKING_TITLE
+
+
+def shared_wait_title(kind: str, provider: str | None) -> str:
+    """The title of a retry that waits on the provider's shared cooldown or open breaker
+    (``ChatRetry.shared``): every chat on it waits for the same moment, so the callout
+    names the provider's recovery rather than this chat's attempt."""
+    name = provider_display_name(provider)
+    if kind == ErrorKind.RATE_LIMIT:
+        return f"Waiting for {name}'s rate limit to reset"
+    return f"Waiting for {name} to recover"
 
 
 def status_page_url(provider: str | None) -> str:
@@ -223,6 +234,7 @@ def _base(callout: CalloutState, kind: str = "") -> dict[str, Any]:
         "retry_now_disabled": False,
         "started_at": "",
         "delayed": False,
+        "shared": False,
         "status_url": "",
         "usage_url": "",
         "hint": "",
@@ -244,6 +256,14 @@ def _retrying(retry: ChatRetry, now: datetime | None) -> dict[str, Any]:
         retry_now_disabled=seconds_until(not_before, now) > 0,
         status_url=status_page_url(retry.provider) if retry.kind == ErrorKind.OVERLOADED else "",
     )
+    if retry.shared:
+        context.update(
+            title=shared_wait_title(retry.kind, retry.provider),
+            countdown_verb="Next try",
+            hint=f"Every chat using {provider_display_name(retry.provider)} waits for this "
+            "same moment.",
+            shared=True,
+        )
     context["actions"].update(retry_now=True, stop=True)
     if retry.to_model:
         _fallback(context, retry)
@@ -294,8 +314,12 @@ def pill_repeats_title(state: str, kind: str) -> bool:
 
 def _finish(context: dict[str, Any], dom_id: str) -> dict[str, Any]:
     context["dom_id"] = dom_id
+    # A shared wait's or a fallback's title names the provider or the switch, not the
+    # kind: the pill says the kind.
     context["pill_redundant"] = (
-        pill_repeats_title(context["phase"], context["kind"]) and not (context["fallback"])
+        not context["shared"]
+        and not context["fallback"]
+        and pill_repeats_title(context["phase"], context["kind"])
     )
     context["delayed_title"] = DELAYED_START_TITLE
     context["delayed_after"] = DELAYED_START_SECONDS

@@ -6,9 +6,11 @@
   else (another user's chat, or no such chat) with 4403; the Origin is checked
   in ``chatui/asgi.py``;
 * on connect it joins the chat's group and sends a snapshot (transcript,
-  provisional text, callout) as fragments htmx swaps by id; it also carries
-  the page's sidebar (``chatui.sidebar_consumer.SidebarConsumer``, its base:
-  the owner's group, the status of every chat of theirs);
+  provisional text, callout, provider status line) as fragments htmx swaps by
+  id; it also carries the page's sidebar and provider health
+  (``chatui.sidebar_consumer.SidebarConsumer``, its base: the owner's group,
+  the status of every chat of theirs, ``health.changed`` for the chat's
+  provider/model);
 * runner events (``chat.event``) are applied in ``seq`` order: older ones are
   dropped, a gap triggers a fresh snapshot instead;
 * client frames (``chatui.frames``) become commands of the chats service
@@ -31,6 +33,7 @@ from typing import Any, ParamSpec, TypeVar
 from channels.db import aclose_old_connections, database_sync_to_async
 
 from chatcore.chats import ChatService, SendOutcome, chat_group
+from chatcore.health import HEALTH_CHANGED
 from chatcore.models import Chat
 from chatcore.runner.snapshot import chat_snapshot
 from chatui import live
@@ -112,6 +115,7 @@ class ChatConsumer(SidebarConsumer):
         # Join before the snapshot: events published meanwhile queue up and
         # are then applied or dropped by their seq, so none falls in between.
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.watch_health(chat_id)
         await self._resync()
         await self.join_sidebar(int(user.pk))
         self._last_event = time.monotonic()
@@ -183,6 +187,8 @@ class ChatConsumer(SidebarConsumer):
                 await self.chat_event(message)
             elif kind in SIDEBAR_MESSAGES:
                 await self._sidebar(message)
+            elif kind == HEALTH_CHANGED:
+                await self.health_changed(message)  # from the payload alone
             elif kind == "chat.watch":
                 await self.chat_watch(message)  # a resync closes stale connections itself
             else:
@@ -195,7 +201,8 @@ class ChatConsumer(SidebarConsumer):
         await aclose_old_connections()
         snapshot = await chat_snapshot(self.channel_layer, self.chat_id)
         self.view = view = live.ChatView.from_snapshot(snapshot)
-        await self.send(text_data=live.render_parts(view, live.ALL_PARTS, snapshot["messages"]))
+        html = live.render_parts(view, live.ALL_PARTS, snapshot["messages"])
+        await self.send(text_data=html + self.health_html())
         return view
 
     async def _show(
@@ -269,7 +276,8 @@ class ChatConsumer(SidebarConsumer):
 
     async def chat_changed(self, message: dict[str, Any]) -> None:
         """The chat changed outside a turn (another page, an operator, its settings): show it
-        as it is, header included."""
+        as it is, header included (and the status line of its model, which may have changed)."""
+        await self.watch_health(self.chat_id)
         await self._resync()
         header = await _db(render_settings, self.chat_id)
         if header:

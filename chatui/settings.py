@@ -292,6 +292,31 @@ CHAT_STARTUP_TIMEOUT = float(os.environ.get("CHAT_STARTUP_TIMEOUT", "60"))
 CHAT_MAX_TURNS = int(os.environ.get("CHAT_MAX_TURNS", "16"))
 CHAT_MAX_ATTEMPTS = int(os.environ.get("CHAT_MAX_ATTEMPTS", "25"))
 CHAT_RETRY_AFTER_CEILING = float(os.environ.get("CHAT_RETRY_AFTER_CEILING", "600"))
+# Provider health shared by every chat (chatcore/health; docs/operations.md, "Provider
+# health"). CHAT_HEALTH=off makes each chat retry on its own (the comparison bench).
+# The breaker opens after CHAT_BREAKER_FAILURES consecutive retryable failures
+# (overloaded, timeout, generic) within CHAT_BREAKER_WINDOW seconds; it probes after
+# CHAT_BREAKER_COOLOFF seconds, doubled after each failed probe up to
+# CHAT_BREAKER_MAX_COOLOFF. Retries per provider are capped, per CHAT_RETRY_BUDGET_WINDOW
+# seconds, at CHAT_RETRY_BUDGET_FLOOR + CHAT_RETRY_BUDGET_RATIO x first attempts; once a
+# breaker closes, the waiting chats resume spread over CHAT_HEALTH_RESUME_SPREAD seconds.
+CHAT_HEALTH = _env_bool("CHAT_HEALTH", True)
+CHAT_BREAKER_FAILURES = int(os.environ.get("CHAT_BREAKER_FAILURES", "5"))
+CHAT_BREAKER_WINDOW = float(os.environ.get("CHAT_BREAKER_WINDOW", "30"))
+CHAT_BREAKER_COOLOFF = float(os.environ.get("CHAT_BREAKER_COOLOFF", "5"))
+CHAT_BREAKER_MAX_COOLOFF = float(os.environ.get("CHAT_BREAKER_MAX_COOLOFF", "60"))
+CHAT_RETRY_BUDGET_RATIO = float(os.environ.get("CHAT_RETRY_BUDGET_RATIO", "0.2"))
+CHAT_RETRY_BUDGET_FLOOR = int(os.environ.get("CHAT_RETRY_BUDGET_FLOOR", "10"))
+CHAT_RETRY_BUDGET_WINDOW = float(os.environ.get("CHAT_RETRY_BUDGET_WINDOW", "60"))
+CHAT_HEALTH_RESUME_SPREAD = float(os.environ.get("CHAT_HEALTH_RESUME_SPREAD", "2"))
+# How the provider SDKs talk HTTP (chatcore/providers/types.py): "aiohttp" (the
+# SDKs' supported aiohttp transport, the default: cheaper per streamed token, see
+# bench/stream.py) or "httpx" (their own default stack).
+CHAT_HTTP_TRANSPORT = os.environ.get("CHAT_HTTP_TRANSPORT", "aiohttp").strip().lower()
+if CHAT_HTTP_TRANSPORT not in {"httpx", "aiohttp"}:
+    raise ImproperlyConfigured(
+        f"CHAT_HTTP_TRANSPORT must be 'httpx' or 'aiohttp', not {CHAT_HTTP_TRANSPORT!r}"
+    )
 # PostgreSQL's text search configuration for searching chats' messages ("simple":
 # words as written; "english" and others add stemming). SQLite matches substrings.
 CHAT_SEARCH_CONFIG = os.environ.get("CHAT_SEARCH_CONFIG", "simple").strip() or "simple"

@@ -15,6 +15,11 @@ its messages into the sidebar's inbox fragments (``chatui.sidebar``):
 None of them reads the database. On (re)connect it sends the entries that
 changed since the page was rendered (``?since=``), so nothing published while
 the socket was away stays wrong. An anonymous socket is closed with 4401.
+
+A page that shows provider health (the new-chat picker, ``?health=1``; every chat
+page) also joins ``HEALTH_GROUP``: each ``health.changed`` about a provider/model
+the page shows becomes its status slot (``chatui.provider_status.HealthWatch``,
+from the payload alone; others are dropped).
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from django.template.loader import render_to_string
 from chatcore.chats import ChatSummary, LiveStatus, updated_since, user_group
 from chatcore.chats.messaging import CHAT_REMOVED, CHAT_STATUS, CHAT_SUMMARY
 from chatcore.contract import parse_utc
+from chatcore.health import HEALTH_CHANGED, HEALTH_GROUP
+from chatui.provider_status import HealthWatch
 from chatui.sidebar import render_removed, render_status_update, render_upserts
 
 __all__ = ["CLOSE_GONE", "CLOSE_UNAUTHENTICATED", "SIDEBAR_MESSAGES", "SidebarConsumer"]
@@ -45,6 +52,8 @@ class SidebarConsumer(AsyncWebsocketConsumer):
     owner_id = 0
     sidebar_group = ""
     current_chat = 0  # the chat the page shows (ChatConsumer), 0 for none
+    health: HealthWatch | None = None  # the provider health the page shows, if any
+    _health_joined = False
 
     async def connect(self) -> None:
         await self.accept()  # first: a close code reaches the browser only on an open socket
@@ -53,10 +62,37 @@ class SidebarConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         await self.join_sidebar(int(user.pk))
+        if _query(self.scope).get("health") == ["1"]:
+            await self.watch_health()
+            await self.send(text_data=self.health_html())
 
     async def disconnect(self, code: int) -> None:
         if self.sidebar_group:
             await self.channel_layer.group_discard(self.sidebar_group, self.channel_name)
+        if self._health_joined:
+            await self.channel_layer.group_discard(HEALTH_GROUP, self.channel_name)
+
+    async def watch_health(self, chat_id: int = 0) -> None:
+        """Follow provider health for chat ``chat_id``'s page (0: the new-chat picker).
+
+        Joins the group before reading the rows, so no change falls in between."""
+        if not self._health_joined:
+            await self.channel_layer.group_add(HEALTH_GROUP, self.channel_name)
+            self._health_joined = True
+        if chat_id:
+            self.health = await database_sync_to_async(HealthWatch.for_chat_id)(chat_id)
+        else:
+            self.health = await database_sync_to_async(HealthWatch.for_picker)()
+
+    def health_html(self) -> str:
+        """The page's status slot as it is now (a fragment swapped by id)."""
+        return self.health.render(oob=True) if self.health is not None else ""
+
+    async def health_changed(self, message: dict[str, Any]) -> None:
+        """A provider/model's health changed: the page's status slot, if it shows it."""
+        html = self.health.update(message.get("health")) if self.health is not None else ""
+        if html:
+            await self.send(text_data=html)
 
     async def join_sidebar(self, user_id: int) -> None:
         """Listen to the user's group, then catch up on what changed since the page's render."""
@@ -76,6 +112,8 @@ class SidebarConsumer(AsyncWebsocketConsumer):
     async def dispatch(self, message: dict[str, Any]) -> None:
         if message.get("type") in SIDEBAR_MESSAGES:
             await self._sidebar(message)
+        elif message.get("type") == HEALTH_CHANGED:
+            await self.health_changed(message)  # from the payload: no database, no thread hop
         else:
             await super().dispatch(message)
 

@@ -41,6 +41,7 @@ from chatcore.runner.snapshot import database_snapshot, release_channel
 from chatui import live
 from chatui.chat_settings import model_groups
 from chatui.forms import NewChatForm
+from chatui.provider_status import HealthWatch
 from chatui.sidebar import list_context
 
 __all__ = [
@@ -95,7 +96,14 @@ def shell_context(request: HttpRequest, *, current_chat: int = 0) -> dict[str, A
 
 
 def _start_page(request: _Request, form: NewChatForm) -> HttpResponse:
-    return render(request, "chats/new.html", {"form": form, **shell_context(request)})
+    # The picker's provider status lines; the sidebar socket (?health=1) keeps them live.
+    context = {
+        "form": form,
+        "provider_statuses": HealthWatch.for_picker().statuses(),
+        **shell_context(request),
+        "sidebar_health": True,
+    }
+    return render(request, "chats/new.html", context)
 
 
 @login_required
@@ -157,6 +165,7 @@ def chat_detail(request: _Request, chat_id: int) -> HttpResponse:
     context = {
         **shell_context(request, current_chat=chat.pk),
         **chat_header_context(chat),
+        "provider_statuses": HealthWatch.for_chat(chat.provider_id, chat.model).statuses(),
         "transcript": live.render_transcript(view, snapshot["messages"]),
         "region": view.region(),
         "notice": live.render_notice(),

@@ -9,9 +9,10 @@ patterns of that key (an anchored `match`, one per signal, which fails at once
 in the usual case).
 
 Transport failures are recognised by class, without importing the libraries:
-httpx, httpx2 (the SDKs' client), httpcore, httpcore2, h2, anyio and the
-`openai` / `anthropic` SDKs are matched by module root and class name along the
-MRO, so the classifier works whether or not each library is installed.
+httpx, httpx2 (the SDKs' client), httpcore, httpcore2, h2, anyio, aiohttp (the
+SDKs' optional transport) and the `openai` / `anthropic` SDKs are matched by
+module root and class name along the MRO, so the classifier works whether or not
+each library is installed.
 """
 
 from __future__ import annotations
@@ -229,6 +230,11 @@ _RETRYABLE_HTTP_CLASSES = frozenset(
 )
 _RETRYABLE_OTHER: dict[str, frozenset[str]] = {
     "anyio": frozenset({"EndOfStream", "BrokenResourceError"}),
+    # aiohttp's connection errors cover refused, reset, server disconnected and its
+    # socket/connect timeouts (which also subclass the builtin TimeoutError: matched
+    # first, a library timeout is the provider's, not our deadline); a payload
+    # error is a body cut short (truncated chunked or length-delimited stream).
+    "aiohttp": frozenset({"ClientConnectionError", "ClientPayloadError"}),
     "http": frozenset({"IncompleteRead", "RemoteDisconnected"}),
     "ssl": frozenset({"SSLEOFError"}),
 }

@@ -206,7 +206,12 @@ user message followed by ``ECHO_SHOWCASE``, some markdown with a code block),
 (first chunk after 8 s once, then ok), ``demo-auth`` (401), ``demo-quota``
 (``insufficient_quota``), ``demo-disabled`` (503 ``provider_disabled``),
 ``demo-context`` (context length), ``demo-down`` (connection reset right after
-the status line, every time). Demo answers are ``DEMO_ANSWER`` (markdown: a
+the status line, every time), ``demo-outage`` (down for everyone, every conversation,
+for 15 s from its first request: 529 ``overloaded``; then ok) and ``demo-key-limit`` (one
+request per 10 s per API key; the others get 429 with the ``Retry-After`` of the window's
+end), both shared across conversations (``chatcore.fakeprovider.shared``; the parametrised
+forms ``outage-<T>s`` and ``keylimit-<N>per<S>s`` serve tests and ``bench/outage.py``;
+an ``X-Fake-Scenario`` header turns them off). Demo answers are ``DEMO_ANSWER`` (markdown: a
 list, a code block and a table) at ``DEMO_RATE`` (30) tokens/s. ``SCENARIOS``
 maps every name to its outcomes.
 

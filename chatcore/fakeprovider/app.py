@@ -24,9 +24,16 @@ from chatcore.fakeprovider.openai_chat import ChatCompletionsWire
 from chatcore.fakeprovider.openai_responses import ResponsesWire
 from chatcore.fakeprovider.outcomes import Outcome, ScenarioError, parse_outcome
 from chatcore.fakeprovider.presets import ErrorSpec
-from chatcore.fakeprovider.respond import Responder, invalid_request
+from chatcore.fakeprovider.respond import Responder, api_key, invalid_request
 from chatcore.fakeprovider.scenarios import choose_scenario
-from chatcore.fakeprovider.state import RequestLog, ResponseStore, ScenarioBook
+from chatcore.fakeprovider.shared import SharedFaults, shared_fault
+from chatcore.fakeprovider.state import (
+    KeyWindows,
+    OutageBook,
+    RequestLog,
+    ResponseStore,
+    ScenarioBook,
+)
 from chatcore.fakeprovider.wire import Wire
 
 __all__ = ["FakeProvider", "create_app"]
@@ -62,6 +69,9 @@ class FakeProvider:
         self.scenarios = ScenarioBook(ttl=state_ttl, clock=clock)
         self.requests = RequestLog()
         self.responses = ResponseStore()
+        self.shared = SharedFaults(
+            outages=OutageBook(ttl=state_ttl, clock=clock), windows=KeyWindows(clock=clock)
+        )
         self._responder = Responder(sleep=sleep, clock=clock, wall_clock=wall_clock)
         self._wall_clock = wall_clock
 
@@ -70,6 +80,7 @@ class FakeProvider:
         self.scenarios.clear()
         self.requests.clear()
         self.responses.clear()
+        self.shared.clear()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -155,6 +166,9 @@ class FakeProvider:
             entry["conversation"] = conversation_key(api, body, headers)
             entry["attempt"] = self.scenarios.next_attempt(entry["conversation"])
             outcome = script[min(entry["attempt"], len(script)) - 1]
+            fault = shared_fault(model) if "x-fake-scenario" not in headers else None
+            if fault is not None:
+                outcome = self.shared.outcome(model, fault, api_key=api_key(headers)) or outcome
         entry["outcome"] = dict(outcome.spec)
         await self._responder.answer(
             send,

@@ -19,7 +19,7 @@ from chatcore.fakeprovider.text import (
 )
 from chatcore.fakeprovider.wire import Wire, new_id
 
-__all__ = ["Responder", "invalid_request"]
+__all__ = ["Responder", "api_key", "invalid_request"]
 
 _REQUIRED = {
     "chat": ("model", "messages"),
@@ -104,7 +104,7 @@ class Responder:
             preset,
             api=api,
             model=str(body["model"]),
-            api_key=_api_key(headers),
+            api_key=api_key(headers),
             previous_response_id=body.get("previous_response_id"),
             message=outcome.message,
             status=outcome.status,
@@ -153,7 +153,8 @@ def _as_is(index: int, token: str) -> str:
     return token
 
 
-def _api_key(headers: dict[str, str]) -> str:
+def api_key(headers: dict[str, str]) -> str:
+    """The request's API key (bearer or ``x-api-key``); "" without one."""
     bearer = headers.get("authorization", "")
     return bearer.removeprefix("Bearer ").strip() or headers.get("x-api-key", "")
 

@@ -41,6 +41,10 @@ SCENARIOS: Mapping[str, tuple[Outcome, ...]] = MappingProxyType(
         "demo-disabled": _script({"kind": "provider_disabled"}),
         "demo-context": _script({"kind": "context_length"}),
         "demo-down": _script({"kind": "reset", "after": 0}),
+        # Down for everyone for a while, then the answer (the outage is in ``shared``).
+        "demo-outage": _script(_DEMO_OK),
+        # One request per 10 s per key; the others wait on the same Retry-After (``shared``).
+        "demo-key-limit": _script(_DEMO_OK),
     }
 )
 """Every named scenario; a request whose model is one of these keys runs that script."""

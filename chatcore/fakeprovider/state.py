@@ -6,7 +6,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["RequestLog", "ResponseStore", "ScenarioBook"]
+__all__ = ["KeyWindows", "OutageBook", "RequestLog", "ResponseStore", "ScenarioBook"]
 
 
 class ScenarioBook:
@@ -67,3 +67,48 @@ class ResponseStore:
 
     def clear(self) -> None:
         self._ids.clear()
+
+
+class OutageBook:
+    """When each model's outage began (its first request); forgotten after ``ttl`` idle."""
+
+    def __init__(self, *, ttl: float, clock: Callable[[], float]) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._started: dict[str, tuple[float, float]] = {}
+
+    def down(self, model: str, duration: float) -> bool:
+        """Is ``model`` down now, ``duration`` seconds from its first request?"""
+        now = self._clock()
+        started, last = self._started.get(model, (now, now))
+        if now - last > self._ttl:
+            started = now
+        self._started[model] = (started, now)
+        return now - started < duration
+
+    def clear(self) -> None:
+        self._started.clear()
+
+
+class KeyWindows:
+    """Requests per API key and model in fixed windows, for a per-key rate limit."""
+
+    def __init__(self, *, clock: Callable[[], float], limit: int = 10_000) -> None:
+        self._clock = clock
+        self._limit = limit
+        self._windows: OrderedDict[tuple[str, str], tuple[float, int]] = OrderedDict()
+
+    def take(self, key: str, model: str, *, limit: int, per: float) -> float:
+        """Count one request; 0 when allowed, else the seconds until the window ends."""
+        now = self._clock()
+        since, used = self._windows.pop((key, model), (now, 0))
+        if now - since >= per:
+            since, used = now, 0
+        allowed = used < limit
+        self._windows[(key, model)] = (since, used + 1 if allowed else used)
+        while len(self._windows) > self._limit:
+            self._windows.popitem(last=False)
+        return 0.0 if allowed else since + per - now
+
+    def clear(self) -> None:
+        self._windows.clear()

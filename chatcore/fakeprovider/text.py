@@ -55,6 +55,7 @@ def backoff(attempt: int, retry_after: float = 0.0) -> float:
 |---|---|
 | `demo-overloaded` | "Service overloaded" twice, then the answer |
 | `demo-truncated` | a cut stream, rolled back, then the answer once |
+| `demo-outage` | down for everyone for 15 s: open three chats, one shared countdown |
 
 Have a pleasant day.
 """

@@ -72,8 +72,10 @@ class _Trigger:
 # First match wins. A context-length error comes first: the request itself does not fit,
 # so no retry on the same model can help and an open breaker changes nothing about it.
 # An open breaker outranks the kind of the failure that found it open (the breaker is
-# what keeps the model unusable). Overload and rate limit wait `after_attempts`: a
-# short hiccup should not move a conversation to another model.
+# what keeps the model unusable); it switches at once, even before the turn's first
+# attempt: the breaker opened on many failures in a row, of every chat on the model.
+# Overload and rate limit wait `after_attempts`: a short hiccup should not move a
+# conversation to another model.
 _TRIGGERS: tuple[_Trigger, ...] = (
     _Trigger(
         FallbackReason.CONTEXT_LENGTH,
@@ -85,7 +87,7 @@ _TRIGGERS: tuple[_Trigger, ...] = (
         FallbackReason.BREAKER_OPEN,
         lambda _kind, breaker_open: breaker_open,
         lambda rule: rule.on_overloaded,
-        waits=True,
+        waits=False,
     ),
     _Trigger(
         FallbackReason.OVERLOADED,

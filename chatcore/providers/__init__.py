@@ -16,8 +16,11 @@ from chatcore.providers.errors import StreamClosedEarly
 from chatcore.providers.openai_chat import ChatCompletionsAdapter
 from chatcore.providers.openai_responses import ResponsesAdapter
 from chatcore.providers.types import (
+    DEFAULT_TRANSPORT,
+    HTTP_TRANSPORTS,
     Adapter,
     Finish,
+    HttpTransport,
     Message,
     Part,
     ProviderConfig,
@@ -28,11 +31,14 @@ from chatcore.providers.types import (
 )
 
 __all__ = [
+    "DEFAULT_TRANSPORT",
+    "HTTP_TRANSPORTS",
     "KINDS",
     "Adapter",
     "AnthropicAdapter",
     "ChatCompletionsAdapter",
     "Finish",
+    "HttpTransport",
     "Message",
     "Part",
     "ProviderConfig",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+import httpx2
 
 from chatcore.errors import ClassifiedError, ErrorKind, ProviderError, with_classification
 from chatcore.providers.types import ProviderConfig
@@ -16,14 +19,25 @@ __all__ = ["client_options", "ensure_usable"]
 _PLACEHOLDER_KEY = "no-key-configured"
 
 
-def client_options(config: ProviderConfig) -> dict[str, Any]:
-    """Keyword arguments for `AsyncOpenAI` / `AsyncAnthropic`: our retry loop owns retrying."""
-    return {
+def client_options(
+    config: ProviderConfig, *, aiohttp_client: Callable[..., httpx2.AsyncClient]
+) -> dict[str, Any]:
+    """Keyword arguments for `AsyncOpenAI` / `AsyncAnthropic`: our retry loop owns retrying.
+
+    ``aiohttp_client`` is the SDK's own ``DefaultAioHttpClient`` (its defaults for
+    limits and redirects, aiohttp underneath), used when the config asks for it.
+    """
+    options: dict[str, Any] = {
         "api_key": config.api_key or _PLACEHOLDER_KEY,
         "base_url": config.base_url,
         "timeout": config.timeout,
         "max_retries": 0,
     }
+    if config.transport == "aiohttp":
+        options["http_client"] = aiohttp_client(timeout=config.timeout)
+    elif config.transport != "httpx":
+        raise ValueError(f"unknown HTTP transport {config.transport!r}; expected httpx or aiohttp")
+    return options
 
 
 def _refused(kind: ErrorKind, text: str, provider: str) -> BaseException:

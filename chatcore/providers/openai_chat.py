@@ -51,7 +51,9 @@ class ChatCompletionsAdapter:
         self._label = label
         # OpenAI itself wants `max_completion_tokens`; compatible servers know `max_tokens`.
         self._max_tokens_field = "max_tokens" if compatible else "max_completion_tokens"
-        self._client = openai.AsyncOpenAI(**client_options(config))
+        self._client = openai.AsyncOpenAI(
+            **client_options(config, aiohttp_client=openai.DefaultAioHttpClient)
+        )
 
     async def aclose(self) -> None:
         await self._client.close()

@@ -7,11 +7,14 @@ lifecycle and live in ``chatcore.chats.lifecycle``; this module only reads.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
+
+from django.conf import settings
 
 from chatcore.errors import ClassifiedError, ErrorKind, terminal_message
 from chatcore.health.fallback import FallbackRule
 from chatcore.models import Chat, ChatMessage, ModelFallback, Provider
-from chatcore.providers import Message, ProviderConfig, Role
+from chatcore.providers import HttpTransport, Message, ProviderConfig, Role
 
 __all__ = [
     "TurnContext",
@@ -113,6 +116,8 @@ def provider_config(provider: Provider) -> ProviderConfig:
         base_url=provider.base_url or None,
         api_key=provider.get_api_key(),
         enabled=provider.enabled,
+        # Validated when the settings load.
+        transport=cast(HttpTransport, settings.CHAT_HTTP_TRANSPORT),
     )
 
 

@@ -3,7 +3,8 @@
 Settings (environment variables, see docs/operations.md): ``CHAT_RUNNER``
 (``inprocess``, the embedded default, or ``external`` when ``chatd`` workers
 run the turns), ``CHAT_LEASE_SECONDS``, ``CHAT_STARTUP_TIMEOUT``,
-``CHAT_MAX_TURNS``, ``CHAT_MAX_ATTEMPTS``.
+``CHAT_MAX_TURNS``, ``CHAT_MAX_ATTEMPTS``, and provider health (``CHAT_HEALTH``,
+``CHAT_BREAKER_*``, ``CHAT_RETRY_BUDGET_*``, ``CHAT_HEALTH_RESUME_SPREAD``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from chatcore.health import HealthConfig
 from chatcore.retry import RetryPolicy
 from chatcore.runner.turn import TurnSettings
 from chatcore.runner.worker import Runner
@@ -21,6 +23,7 @@ from chatcore.runner.worker import Runner
 __all__ = [
     "build_runner",
     "ensure_inprocess_runner",
+    "health_config",
     "inprocess_runner",
     "stop_inprocess_runner",
 ]
@@ -47,6 +50,25 @@ def build_runner() -> Runner:
         max_turns=settings.CHAT_MAX_TURNS,
         poll_interval=settings.CHAT_POLL_INTERVAL,
         publish_timeout=settings.CHAT_PUBLISH_TIMEOUT,
+        health=health_config(),
+    )
+
+
+def health_config() -> HealthConfig:
+    """Provider health from the settings (docs/operations.md, "Provider health")."""
+    return HealthConfig(
+        enabled=settings.CHAT_HEALTH,
+        breaker_failures=settings.CHAT_BREAKER_FAILURES,
+        breaker_window=settings.CHAT_BREAKER_WINDOW,
+        cooloff=settings.CHAT_BREAKER_COOLOFF,
+        max_cooloff=settings.CHAT_BREAKER_MAX_COOLOFF,
+        budget_ratio=settings.CHAT_RETRY_BUDGET_RATIO,
+        budget_floor=settings.CHAT_RETRY_BUDGET_FLOOR,
+        budget_window=settings.CHAT_RETRY_BUDGET_WINDOW,
+        # A probe streams within the startup window or fails; a little more covers a
+        # probe whose runner died before it could say so.
+        probe_ttl=settings.CHAT_STARTUP_TIMEOUT + 5.0,
+        resume_spread=settings.CHAT_HEALTH_RESUME_SPREAD,
     )
 
 

@@ -16,6 +16,13 @@ How a turn goes:
    ``to_model`` and ``reason``, the rollback boundary holds as for any retry, and the
    answer is stored with the model that wrote it.
 
+Provider health (``chatcore.health``, when the runner passes ``health``): before each
+attempt the turn asks whether the provider/model may be called now; while a shared
+cooldown, an open breaker, another chat's probe or the retry budget holds it back, the
+turn waits (its slot given back) and publishes a ``retry`` with ``shared: true`` whose
+``retrying_at`` is the shared deadline, the same for every waiting chat. Each failure is
+reported (it may set that deadline), and so is the first text of an attempt that probed.
+
 Stop policy: what the current attempt has written when the user presses Stop
 is kept as the answer, marked stopped (the runner persists ``partial_text()``
 and publishes ``done``); a stop during a retry wait keeps nothing. A *failed*
@@ -36,8 +43,9 @@ from asgiref.sync import sync_to_async
 
 from chatcore.chats import lifecycle
 from chatcore.contract import ChatError, ChatRetry, Phase
-from chatcore.errors import ClassifiedError
+from chatcore.errors import ClassifiedError, ErrorKind
 from chatcore.health.fallback import ModelRoute
+from chatcore.health.shared import SharedHealth
 from chatcore.metrics import RetryMetrics
 from chatcore.providers import Adapter, Finish, TextDelta, TurnRequest
 from chatcore.retry import (
@@ -50,6 +58,7 @@ from chatcore.retry import (
 )
 from chatcore.runner.context import TurnContext
 from chatcore.runner.events import ChatEvents
+from chatcore.runner.provider_wait import ProviderWait
 
 __all__ = ["RetryWait", "Turn", "TurnSettings", "execute_turn"]
 
@@ -85,6 +94,14 @@ class RetryWait:
         self.floor_at = now + min(retry_after, delay)
         self._wake.clear()
 
+    def lengthen(self, seconds: float) -> None:
+        """Sleep ``seconds`` longer than armed (jitter after a shared deadline)."""
+        self.deadline += max(0.0, seconds)
+
+    def release(self) -> None:
+        """End the wait now, floor or not: the shared hold it waited on is gone."""
+        self._wake.set()
+
     def seconds_until_floor(self) -> float:
         return max(0.0, self.floor_at - self._clock())
 
@@ -96,12 +113,13 @@ class RetryWait:
         return True
 
     async def sleep(self, delay: float) -> None:
-        remaining = self.deadline - self._clock()
-        if remaining <= 0:
-            return
-        try:
-            await asyncio.wait_for(self._wake.wait(), timeout=remaining)
-        except TimeoutError:
+        # A loop: the event loop's timer may fire a little before the wall clock's
+        # deadline, and a shared deadline must not be anticipated even by a millisecond.
+        while (remaining := self.deadline - self._clock()) > 0:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=remaining)
+            except TimeoutError:
+                continue
             return
 
 
@@ -119,6 +137,7 @@ class Turn:
         metrics: RetryMetrics,
         wait: RetryWait,
         db: Database | None = None,
+        health: SharedHealth | None = None,
     ) -> None:
         self.ctx = ctx
         self.owner = owner
@@ -137,11 +156,11 @@ class Turn:
         self.recorder = metrics.for_turn(model=ctx.model, provider=self.provider_label)
         self._attempt_started = 0.0
         self._ended = False
+        # The provider's shared health (cooldown, breaker, budget); None: off.
+        self.provider_wait = ProviderWait(self, health) if health is not None else None
         self.buffer: AttemptBuffer[str] = AttemptBuffer()
         # The model the next attempt runs on: the chat's, until a fallback switches it.
         self.route = ModelRoute(ctx.model, ctx.fallbacks)
-        # Set by the provider's health gate when the model's breaker is open.
-        self.breaker_open = False
         # OpenAI Responses chain mode; left for good after a chain-broken failure.
         self.use_chain = (
             ctx.chain_mode and adapter.supports_chaining and bool(ctx.previous_response_id)
@@ -173,7 +192,7 @@ class Turn:
             text, finish = await run_with_retry(
                 self._attempt,
                 policy=self.settings.policy,
-                on_retry=self._announce_retry,
+                on_retry=self._on_retry,
                 sleep=self.wait.sleep,
                 provider=self.provider_hint,
                 recorder=self.recorder,
@@ -191,6 +210,8 @@ class Turn:
 
     async def _attempt(self, number: int) -> tuple[str, Finish]:
         """One provider call: stream it live, return the whole text once it finished."""
+        if self.provider_wait is not None:
+            await self.provider_wait.before_attempt(number)
         self.buffer.begin(number)
         self.route.attempt()
         self._attempt_started = time.monotonic()
@@ -217,6 +238,8 @@ class Turn:
 
     async def _streaming(self, number: int) -> None:
         self.recorder.first_token(time.monotonic() - self._attempt_started)
+        if self.provider_wait is not None:
+            await self.provider_wait.answered()
         await self.events.status(Phase.STREAMING, number)
         await self.db(
             lifecycle.mark_streaming, self.ctx.chat_id, self.owner, attempt=number, seq=self.seq
@@ -240,6 +263,8 @@ class Turn:
             # The provider's Retry-After floor: "Retry now" is refused before it.
             not_before=datetime.fromtimestamp(self.wait.floor_at, UTC),
         )
+        if self.provider_wait is not None:
+            retry = self.provider_wait.mark_shared(retry)
         retry = self.route.announce(retry)
         if classified.chain_broken:
             self.use_chain = False  # the next attempt sends the full history
@@ -256,6 +281,19 @@ class Turn:
             model=self.model,
         )
         self._switch_model()
+
+    async def _on_retry(
+        self, number: int, error: BaseException, classified: ClassifiedError, delay: float
+    ) -> None:
+        """A failed attempt: told to the shared provider health (which may lengthen the
+        wait to its shared deadline), then announced."""
+        if self.provider_wait is not None:
+            delay, classified = await self.provider_wait.failed(
+                classified, delay, switching=self.route.pending is not None
+            )
+        await self._announce_retry(number, error, classified, delay)
+        if self.provider_wait is not None:
+            await self.provider_wait.announced()
 
     async def _succeed(self, text: str, finish: Finish) -> str:
         await self.events.flush()
@@ -339,7 +377,35 @@ class Turn:
 
     def _reroute(self, attempt: int, classified: ClassifiedError) -> bool:
         """The retry loop asks after each failure: does the next attempt switch model?"""
-        return self.route.choose(classified.kind, breaker_open=self.breaker_open)
+        return self.route.choose(classified.kind)
+
+    async def announce_fallback(self, number: int) -> None:
+        """Before attempt ``number``: the model's breaker is open and ``route`` chose its
+        fallback; published and recorded as a retry that switches model, without a wait."""
+        classified = self._shown(
+            ClassifiedError(
+                kind=ErrorKind.OVERLOADED, provider=self.provider_hint or "", retryable=True
+            )
+        )
+        now = datetime.now(UTC)
+        self.wait.arm(0.0, 0.0, now=now.timestamp())
+        retry = self.route.announce(
+            ChatRetry.from_classified(classified, attempt=number - 1, delay=0.0, now=now)
+        )
+        self.buffer.discard()
+        await self.events.retry(retry)
+        await self.db(
+            lifecycle.mark_retrying,
+            self.ctx.chat_id,
+            self.owner,
+            retry=retry,
+            classified=classified,
+            seq=self.seq,
+            clear_chain=False,
+            provider=self.provider_label,
+            model=self.model,
+        )
+        self._switch_model()
 
     def _switch_model(self) -> None:
         """After a fallback's retry is published and stored, the next attempt uses its

@@ -36,6 +36,7 @@ from chatcore.chats import lifecycle, messaging
 from chatcore.chats.messaging import RUNNERS_GROUP
 from chatcore.contract import ChatError, Phase
 from chatcore.errors import classify
+from chatcore.health import HEALTH_CHANGED, HEALTH_GROUP, HealthConfig, SharedHealth
 from chatcore.metrics import RetryMetrics, default_retry_metrics
 from chatcore.providers import Adapter, build_adapter
 from chatcore.runner.context import TurnContext, load_turn
@@ -109,6 +110,7 @@ class Runner:
         metrics: RetryMetrics | None = None,
         db: Callable[..., Awaitable[Any]] = _db,
         publish_timeout: float | None = PUBLISH_TIMEOUT,
+        health: HealthConfig | None = None,
     ) -> None:
         self.layer = layer
         self.publish_timeout = publish_timeout
@@ -118,7 +120,13 @@ class Runner:
         self.metrics = metrics or default_retry_metrics()
         self.channel = ""
         self._db = db
+        # Provider health shared with every runner (None: each chat retries on its own).
+        self.health = (
+            SharedHealth(health, layer=layer, db=db) if health and health.enabled else None
+        )
         self._turns: dict[int, _Turn] = {}
+        # The last (state, deadline) heard per provider/model, to wake waiters on changes.
+        self._health_seen: dict[tuple[Any, Any], tuple[Any, Any]] = {}
         self._adapters: dict[tuple[int, str], Adapter] = {}
         self._wake = asyncio.Event()
         self._slot_freed = asyncio.Event()
@@ -135,7 +143,7 @@ class Runner:
 
     async def run(self) -> None:
         self.channel = await self.layer.new_channel()
-        await self.layer.group_add(RUNNERS_GROUP, self.channel)
+        await self._join_groups()
         self._joined_at = time.monotonic()
         listener = asyncio.create_task(self._listen())
         self.ready.set()
@@ -171,10 +179,15 @@ class Runner:
         if now - self._joined_at < _REJOIN_INTERVAL:
             return
         try:
-            await self.layer.group_add(RUNNERS_GROUP, self.channel)
+            await self._join_groups()
             self._joined_at = now
         except Exception:
             log.warning("could not join the runners group; polling only", exc_info=True)
+
+    async def _join_groups(self) -> None:
+        await self.layer.group_add(RUNNERS_GROUP, self.channel)
+        if self.health is not None:  # a breaker that closes wakes the chats waiting on it
+            await self.layer.group_add(HEALTH_GROUP, self.channel)
 
     async def _shutdown(self) -> None:
         turns = list(self._turns.values())
@@ -188,6 +201,8 @@ class Runner:
         self._adapters.clear()
         try:
             await self.layer.group_discard(RUNNERS_GROUP, self.channel)
+            if self.health is not None:
+                await self.layer.group_discard(HEALTH_GROUP, self.channel)
         except Exception:
             log.warning("could not leave the runners group", exc_info=True)
         log.info("runner %s stopped", self.channel)
@@ -252,6 +267,7 @@ class Runner:
                 metrics=self.metrics,
                 wait=turn.wait,
                 db=self._db,
+                health=self.health,
             )
             await turn.run.run()
         except asyncio.CancelledError:
@@ -338,6 +354,24 @@ class Runner:
                 turn.task.cancel()
             return
 
+    def _provider_changed(self, health: dict[str, Any]) -> None:
+        """A provider/model's shared state changed: the turns waiting on it ask again
+        (each then waits for the new deadline, or goes). Once it is ok they are spread
+        over a moment, so they do not all call the provider in the same instant."""
+        if self.health is None:
+            return
+        key = (health.get("provider_id"), health.get("model"))
+        shown = (health.get("state"), health.get("until"))
+        if self._health_seen.get(key) == shown:
+            return  # only the waiting count moved: nobody's wait changes
+        self._health_seen[key] = shown
+        spread = shown[0] == "ok"
+        loop = asyncio.get_running_loop()
+        for turn in self._turns.values():
+            waiting = turn.run.provider_wait if turn.run is not None else None
+            if waiting is not None and waiting.hold == key and waiting.releasable:
+                loop.call_later(self.health.jitter() if spread else 0.0, turn.wait.release)
+
     def _adapter(self, ctx: TurnContext) -> Adapter:
         adapter = self._adapters.get(ctx.provider_key)
         if adapter is None:
@@ -380,6 +414,9 @@ class Runner:
         kind = message.get("type")
         if kind == messaging.WAKE:
             self._wake.set()
+            return
+        if kind == HEALTH_CHANGED:
+            self._provider_changed(message.get("health") or {})
             return
         turn = self._turns.get(message.get("chat", -1))
         if kind == messaging.STOP and turn is not None and turn.task is not None:

@@ -1,4 +1,5 @@
-"""The operators' admin: failed chats with their structured errors, providers, retries.
+"""The operators' admin: failed chats with their structured errors, providers, retries,
+and the provider health page.
 
 It lives in the web layer: it renders the same kind pill as the live UI and
 changes chats only through the chats service (``chatcore.chats``). Provider API keys
@@ -10,6 +11,16 @@ from __future__ import annotations
 
 from chatui.admin.chats import ChatAdmin, ChatRetryEventAdmin
 from chatui.admin.filters import ErrorKindFilter, HasErrorFilter, RetryableFilter, RetryKindFilter
+from chatui.admin.health import ProviderHealthAdmin, health_entries
+from chatui.admin.health_charts import (
+    BAR_WIDTH,
+    CHART_HEIGHT,
+    CHART_MINUTES,
+    Bar,
+    KindChart,
+    kind_charts,
+    minute_floor,
+)
 from chatui.admin.providers import (
     ModelFallbackFormSet,
     ModelFallbackInline,
@@ -19,18 +30,27 @@ from chatui.admin.providers import (
 from chatui.admin.rendering import http_status, json_block, kind_pill, yes_no
 
 __all__ = [
+    "BAR_WIDTH",
+    "CHART_HEIGHT",
+    "CHART_MINUTES",
+    "Bar",
     "ChatAdmin",
     "ChatRetryEventAdmin",
     "ErrorKindFilter",
     "HasErrorFilter",
+    "KindChart",
     "ModelFallbackFormSet",
     "ModelFallbackInline",
     "ProviderAdmin",
     "ProviderForm",
+    "ProviderHealthAdmin",
     "RetryKindFilter",
     "RetryableFilter",
+    "health_entries",
     "http_status",
     "json_block",
+    "kind_charts",
     "kind_pill",
+    "minute_floor",
     "yes_no",
 ]

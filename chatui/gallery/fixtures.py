@@ -29,6 +29,7 @@ from chatcore.errors import (
 from chatui.components import callout_context
 from chatui.gallery.stories import Story
 from chatui.markdown import StreamRenderer, render_markdown
+from chatui.provider_status import read_health, status_context
 from chatui.sidebar import item_context
 from chatui.templatetags.chat_components import render_component
 
@@ -197,6 +198,17 @@ def _sidebar_item(fixture: Mapping[str, Any], now: datetime) -> tuple[str, dict[
     return "sidebar_items", {"items": [context]}, summary.to_json()
 
 
+def _provider_status(fixture: Mapping[str, Any], now: datetime) -> tuple[str, dict[str, Any], Any]:
+    """A status line from a ``health.changed`` payload, as a chat page (or, with
+    ``picker: true``, the new-chat picker) shows it; ``until_in`` is seconds from now."""
+    health = {key: value for key, value in fixture.items() if key not in ("picker", "until_in")}
+    if "until_in" in fixture:
+        health["until"] = format_utc(now + timedelta(seconds=float(fixture["until_in"])))
+    view = read_health(health)
+    line = status_context(view, show_model=bool(fixture.get("picker")), now=now)
+    return "provider_status", line or {}, health
+
+
 def _plain(name: str) -> Callable[[Mapping[str, Any], datetime], tuple[str, dict[str, Any], Any]]:
     def build(fixture: Mapping[str, Any], now: datetime) -> tuple[str, dict[str, Any], Any]:
         context = {key: value for key, value in fixture.items() if key != "also"}
@@ -214,6 +226,7 @@ _BUILDERS: dict[str, Callable[[Mapping[str, Any], datetime], tuple[str, dict[str
     "composer": _composer,
     "notice": _plain("notice"),
     "sidebar_item": _sidebar_item,
+    "provider_status": _provider_status,
 }
 
 

@@ -41,6 +41,7 @@ GALLERY_COMPONENTS: tuple[str, ...] = (
     "composer",
     "notice",
     "sidebar_item",
+    "provider_status",
 )
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

@@ -34,6 +34,7 @@ COMPONENT_NAMES = frozenset(
         "kind_pill",
         "message",
         "notice",
+        "provider_status",
         "sidebar_item",
         "sidebar_items",
         "sidebar_status",

@@ -26,7 +26,11 @@
  *    button itself sends {"action": …} over the chat's socket (htmx ws-send
  *    with hx-vals, in the template).
  *  - time[data-local-time]: a message's time, rewritten in the browser's time
- *    zone (the server wrote UTC).
+ *    zone (the server wrote UTC); data-local-time="time" is a clock time to the
+ *    second (a provider's next try).
+ *  - [data-provider-status][data-state=cooldown][data-until]: a provider status
+ *    line whose cooldown ran out hides itself (the provider is ok again; the
+ *    server sends no message for a deadline merely passing).
  *  - A fragment from the socket that replaces the element holding the focus
  *    (the model picker after a settings change) gives the focus back to its
  *    successor, so a screen reader does not land at the top of the page.
@@ -315,11 +319,24 @@
   function localTime(el) {
     const at = new Date(el.getAttribute("datetime") || "");
     if (Number.isNaN(at.getTime())) return;
+    if (el.dataset.localTime === "time") {
+      el.textContent = at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+      return;
+    }
     const today = new Date().toDateString() === at.toDateString();
     const options = today ? { hour: "2-digit", minute: "2-digit" }
       : { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" };
     el.textContent = at.toLocaleString([], options);
     el.title = at.toLocaleString([], { dateStyle: "full", timeStyle: "short" });
+  }
+
+  // -- provider status: a cooldown that ran out is over ------------------------
+  function watchCooldown(el) {
+    const until = Date.parse(el.dataset.until || "");
+    if (Number.isNaN(until)) return;
+    const wait = until - Date.now();
+    if (wait <= 0) el.hidden = true;
+    else schedule(el, () => { el.hidden = true; }, wait + 4);
   }
 
   // -- messages: copy, edit ---------------------------------------------------
@@ -409,6 +426,7 @@
     each(scope, "[data-countdown]", tickCountdown);
     each(scope, "[data-callout][data-phase=starting]", watchStart);
     each(scope, "[data-retry-now][data-not-before]", watchFloor);
+    each(scope, "[data-provider-status][data-state=cooldown][data-until]", watchCooldown);
     document.querySelectorAll("[data-callout-region]").forEach(syncRegion);
   }
 

@@ -67,3 +67,37 @@ async def test_members_get_copies() -> None:
     first = await layer.receive(one)
     first["data"]["text"] = "changed"
     assert (await layer.receive(two))["data"] == {"text": "hi"}
+
+
+async def test_a_reader_waiting_between_messages_gets_each_and_a_stopped_one_leaves_nothing() -> (
+    None
+):
+    layer = ThrottledInMemoryChannelLayer()
+    viewer = await layer.new_channel()
+    await layer.group_add("chat_1", viewer)
+    reading = asyncio.ensure_future(layer.receive(viewer))
+    await asyncio.sleep(0)  # the reader waits on an empty channel
+    await layer.group_send("chat_1", {"type": "chat.event", "seq": 1})
+    assert await reading == {"type": "chat.event", "seq": 1}
+    # The next message lands while nobody is reading, and is kept for the reader.
+    await layer.group_send("chat_1", {"type": "chat.event", "seq": 2})
+    assert await layer.receive(viewer) == {"type": "chat.event", "seq": 2}
+    # A consumer stops by cancelling its receive: its empty channel goes with it.
+    stopped = asyncio.ensure_future(layer.receive(viewer))
+    await asyncio.sleep(0)
+    stopped.cancel()
+    await asyncio.gather(stopped, return_exceptions=True)
+    assert viewer not in layer.channels
+
+
+async def test_a_stopped_reader_keeps_messages_that_arrived_for_it() -> None:
+    layer = ThrottledInMemoryChannelLayer()
+    viewer = await layer.new_channel()
+    stopped = asyncio.ensure_future(layer.receive(viewer))
+    await asyncio.sleep(0)
+    await layer.send(viewer, {"type": "one"})
+    await layer.send(viewer, {"type": "two"})
+    stopped.cancel()  # cancelled before it ran again: it took nothing
+    await asyncio.gather(stopped, return_exceptions=True)
+    assert viewer in layer.channels
+    assert [await layer.receive(viewer) for _ in range(2)] == [{"type": "one"}, {"type": "two"}]

@@ -59,6 +59,8 @@ DEMO_MODELS = (
     "demo-disabled",
     "demo-context",
     "demo-down",
+    "demo-outage",
+    "demo-key-limit",
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import httpcore2
 import httpx
 import httpx2
@@ -50,6 +51,16 @@ TRANSPORT_ROWS = [
     ("h2_reset_enhance_your_calm_object", httpcore2.RemoteProtocolError(StreamReset(11)), K.TIMEOUT, True),
     ("h2_reset_protocol_error_object_no_retry", httpcore2.RemoteProtocolError(StreamReset(1)), K.GENERIC, False),
     ("h2_reset_frame_size_object_no_retry", httpcore2.RemoteProtocolError(StreamReset(6)), K.GENERIC, False),
+    ("aiohttp_connection_error", aiohttp.ClientConnectionError("x"), K.TIMEOUT, True),
+    ("aiohttp_server_disconnected", aiohttp.ServerDisconnectedError(), K.TIMEOUT, True),
+    ("aiohttp_connection_reset", aiohttp.ClientOSError(104, "Connection reset by peer"), K.TIMEOUT, True),
+    ("aiohttp_payload_not_completed", aiohttp.ClientPayloadError("Response payload is not completed"), K.TIMEOUT, True),
+    ("aiohttp_server_timeout_is_not_our_deadline", aiohttp.ServerTimeoutError("x"), K.TIMEOUT, True),
+    ("aiohttp_socket_read_timeout_is_not_our_deadline", aiohttp.SocketTimeoutError("x"), K.TIMEOUT, True),
+    ("aiohttp_connect_timeout_is_not_our_deadline", aiohttp.ConnectionTimeoutError("x"), K.TIMEOUT, True),
+    ("aiohttp_error_under_the_sdks_httpx2_error", chained(httpx2.ReadError("x"), aiohttp.ClientPayloadError("x")), K.TIMEOUT, True),
+    ("deadline_wins_over_aiohttp_timeout", chained(DeadlineExceeded("ours"), aiohttp.SocketTimeoutError("read")), K.TIMEOUT, False),
+    ("aiohttp_response_error_is_not_transport", aiohttp.ClientResponseError(None, (), status=0, message="x"), K.GENERIC, False),  # type: ignore[arg-type]
     ("provider_transport_reset", ProviderTransportReset("stream dropped"), K.TIMEOUT, True),
     ("our_deadline_class", DeadlineExceeded("turn deadline"), K.TIMEOUT, False),
     ("builtin_timeout_error_is_our_deadline", TimeoutError(), K.TIMEOUT, False),

@@ -86,6 +86,8 @@ def test_every_demo_scenario_of_the_spec_exists():
         "demo-disabled",
         "demo-context",
         "demo-down",
+        "demo-outage",
+        "demo-key-limit",
     }
 
 

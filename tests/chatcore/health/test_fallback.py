@@ -73,7 +73,13 @@ CASES = [
         id="open_breaker_switches_whatever_the_kind",
     ),
     pytest.param(
-        (OVERLOAD_TO_HAIKU,), "timeout", 1, True, (), None, id="open_breaker_waits_after_attempts"
+        (OVERLOAD_TO_HAIKU,),
+        "",
+        0,
+        True,
+        (),
+        Fallback(SONNET, HAIKU, FallbackReason.BREAKER_OPEN),
+        id="open_breaker_switches_before_any_attempt_of_the_turn",
     ),
     pytest.param(
         (OVERLOAD_TO_HAIKU,), "timeout", 9, False, (), None, id="timeout_is_no_reason_to_switch"

@@ -1,7 +1,8 @@
 """Fixtures: one fake provider per module (reset before each test) and adapters built on it.
 
 Every adapter here is a real one from ``build_adapter``: the official SDK talks
-HTTP to the fake provider on loopback.
+HTTP to the fake provider on loopback, over each HTTP transport the SDKs support
+(``HTTP_TRANSPORTS``): every test that builds an adapter runs once per transport.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from chatcore.providers import (
+    HTTP_TRANSPORTS,
     Adapter,
     Finish,
     Message,
@@ -126,8 +128,14 @@ def fake(fake_server: FakeProviderServer) -> FakeProviderServer:
 AdapterFactory = Callable[..., Adapter]
 
 
+@pytest.fixture(params=HTTP_TRANSPORTS)
+def transport(request: pytest.FixtureRequest) -> str:
+    """The SDKs' HTTP stack under test: httpx2 (their default) or aiohttp."""
+    return str(request.param)
+
+
 @pytest.fixture
-async def make_adapter(fake: FakeProviderServer) -> AsyncIterator[AdapterFactory]:
+async def make_adapter(fake: FakeProviderServer, transport: str) -> AsyncIterator[AdapterFactory]:
     """``make_adapter(api, **config overrides)``: a real adapter on the fake, closed afterwards."""
     built: list[Adapter] = []
 
@@ -138,6 +146,7 @@ async def make_adapter(fake: FakeProviderServer) -> AsyncIterator[AdapterFactory
             "base_url": api.base_url(fake),
             "api_key": KEY,
             "timeout": 10.0,
+            "transport": transport,
         }
         options.update(overrides)
         adapter = build_adapter(ProviderConfig(**options))

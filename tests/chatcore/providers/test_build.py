@@ -16,7 +16,7 @@ from chatcore.providers import (
     build_adapter,
 )
 from tests.chatcore.providers.conftest import APIS, Api, consume, turn
-from tests.fakeserver import FakeProviderServer
+from tests.fakeserver import FakeProviderServer, free_port
 
 # (kind, adapter class, provider id used for classification)
 KINDS = [
@@ -107,3 +107,30 @@ async def test_the_configured_timeout_bounds_a_stalled_provider(api: Api, make_a
 
     assert result.error is not None and result.parts == []
     assert time.monotonic() - started < 1.5
+
+
+def _chain(error: BaseException | None) -> list[str]:
+    """The root modules of every exception in ``error``'s cause/context chain."""
+    roots: list[str] = []
+    while error is not None:
+        roots.append(type(error).__module__.partition(".")[0])
+        error = error.__cause__ or error.__context__
+    return roots
+
+
+@pytest.mark.parametrize("api", APIS, ids=[a.name for a in APIS])
+async def test_the_transport_setting_picks_the_sdks_http_stack(
+    api: Api, transport: str, make_adapter
+) -> None:
+    # A refused connection is raised by the stack that made it: aiohttp's error sits
+    # under the SDK's and httpx2's only when the aiohttp transport is configured.
+    nobody = f"http://127.0.0.1:{free_port()}/v1"
+    result = await consume(make_adapter(api, base_url=nobody), turn())
+
+    assert ("aiohttp" in _chain(result.error)) == (transport == "aiohttp")
+    assert ("httpcore2" in _chain(result.error)) == (transport == "httpx")
+
+
+def test_an_unknown_transport_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="'curl'"):
+        build_adapter(ProviderConfig(kind="openai", name="o", transport="curl"))  # type: ignore[arg-type]

@@ -11,6 +11,8 @@ from tests.public_api import assert_all_is_complete
 MODULES = [
     "chatui.admin.chats",
     "chatui.admin.filters",
+    "chatui.admin.health",
+    "chatui.admin.health_charts",
     "chatui.admin.providers",
     "chatui.admin.rendering",
 ]

@@ -20,6 +20,7 @@ from chatui.components import (
     callout_title,
     seconds_until,
     select_callout,
+    shared_wait_title,
     shows_usage_link,
     status_page_url,
 )
@@ -220,6 +221,7 @@ def test_retrying_context_is_built_from_the_chat_retry_payload() -> None:
         "retry_now_disabled": False,
         "started_at": "",
         "delayed": False,
+        "shared": False,
         "delayed_title": DELAYED_START_TITLE,
         "delayed_after": 15,
         "status_url": "",
@@ -261,6 +263,73 @@ def test_a_fallback_retry_gets_its_note_title_and_announcement() -> None:
         "announce": f"Switching model. Overloaded. {note.rstrip('.')}. Attempt 2.",
     }
     assert plain["fallback"] is None and plain["pill_redundant"] is True
+
+
+def test_a_shared_wait_names_the_providers_recovery_not_the_attempt() -> None:
+    context = callout_context(
+        "retrying", _retry_payload(kind="overloaded", status_code=529, shared=True), now=NOW
+    )
+    assert context == {
+        "dom_id": "chat-callout",
+        "phase": "retrying",
+        "kind": "overloaded",
+        "label": "Overloaded",
+        "title": "Waiting for Anthropic to recover",
+        "message": "Anthropic is temporarily overloaded.",
+        "attempt": 2,
+        "status_code": 529,
+        "detail": "",
+        "detail_mono": False,
+        "deadline": "2026-05-01T12:00:05.000Z",
+        "countdown_verb": "Next try",
+        "not_before": "",
+        "retry_now_disabled": False,
+        "started_at": "",
+        "delayed": False,
+        "shared": True,
+        "fallback": None,
+        "delayed_title": DELAYED_START_TITLE,
+        "delayed_after": 15,
+        "status_url": "https://status.anthropic.com",
+        "usage_url": "",
+        "hint": "Every chat using Anthropic waits for this same moment.",
+        "actions": {"retry_now": True, "stop": True, "try_again": False},
+        "announce": (
+            "Waiting for Anthropic to recover. Overloaded. Anthropic is temporarily overloaded. "
+            "Attempt 2."
+        ),
+        # The title names the provider, not the kind: the pill is shown.
+        "pill_redundant": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "provider", "title"),
+    [
+        pytest.param("overloaded", "anthropic", "Waiting for Anthropic to recover", id="overload"),
+        pytest.param(
+            "rate_limit",
+            "openai",
+            "Waiting for OpenAI's rate limit to reset",
+            id="rate_limit_names_the_limit",
+        ),
+        pytest.param("timeout", "", "Waiting for the AI provider to recover", id="unnamed"),
+        pytest.param(
+            "rate_limit", "", "Waiting for the AI provider's rate limit to reset", id="unnamed_rl"
+        ),
+    ],
+)
+def test_shared_wait_titles(kind: str, provider: str, title: str) -> None:
+    assert shared_wait_title(kind, provider) == title
+
+
+def test_a_retry_not_shared_keeps_its_per_attempt_title() -> None:
+    context = callout_context("retrying", _retry_payload(shared=False), now=NOW)
+    assert (context["title"], context["countdown_verb"], context["shared"]) == (
+        "Rate limited",
+        "Retrying",
+        False,
+    )
 
 
 def test_failed_context_is_built_from_the_chat_error_payload() -> None:
