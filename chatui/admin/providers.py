@@ -167,6 +167,8 @@ class ModelFallbackInline(admin.TabularInline):  # type: ignore[type-arg]
     form = forms.modelform_factory(
         ModelFallback,
         fields=fields,
+        # Narrow enough that the row fits the admin's content column.
+        widgets={name: forms.TextInput(attrs={"size": 24}) for name in ("model", "to_model")},
         help_texts={
             "model": "A model of this provider that chats use.",
             "position": "The order of this model's fallbacks: the lowest that applies wins.",
