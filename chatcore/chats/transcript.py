@@ -55,8 +55,9 @@ def _row(message: ChatMessage) -> dict[str, Any]:
 def _mark_fallbacks(chat_id: int, shown: list[ChatMessage], rows: list[dict[str, Any]]) -> None:
     """``fallback_from``: the model an answer's turn started on, when a fallback wrote it.
 
-    An answer was a fallback's when a retry of its turn (after its question, up to the
-    answer) switched to the answer's model; one query, whatever the length of the chat.
+    An answer was a fallback's when a retry of its turn switched to the answer's model.
+    Its turn began after its question and after any earlier answer to that question (a
+    regenerate). One query for a chat that never switched, two for one that did.
     """
     switches = list(
         ChatRetryEvent.objects.filter(chat_id=chat_id)
@@ -66,11 +67,18 @@ def _mark_fallbacks(chat_id: int, shown: list[ChatMessage], rows: list[dict[str,
     )
     if not switches:
         return
-    asked = {m.pk: m.created_at for m in shown if m.role == MessageRole.USER}
+    began = {m.pk: m.created_at for m in shown if m.role == MessageRole.USER}
+    answered = list(
+        ChatMessage.objects.filter(chat_id=chat_id, reply_to__isnull=False).values_list(
+            "reply_to_id", "created_at"
+        )
+    )
     for message, row in zip(shown, rows, strict=True):
-        since = asked.get(message.reply_to_id or 0)
+        since = began.get(message.reply_to_id or 0)
         if message.role != MessageRole.ASSISTANT or since is None or not message.model:
             continue
+        earlier = [at for question, at in answered if question == message.reply_to_id]
+        since = max([since, *(at for at in earlier if at < message.created_at)])
         turn = [s for s in switches if since <= s[2] <= message.created_at]
         if any(to_model == message.model for _, to_model, _ in turn):
             row["fallback_from"] = turn[0][0]

@@ -164,12 +164,24 @@ class ModelFallbackInline(admin.TabularInline):  # type: ignore[type-arg]
         "on_context_length",
         "on_rate_limit",
     )
-    verbose_name = "model fallback"
-    verbose_name_plural = (
-        "Model fallbacks (a turn on “model” may switch to “to model”: on overload or an "
-        "open breaker after “after attempts” attempts, on a too-long conversation, or on a "
-        "rate limit, as ticked; lower position first; chats can turn it off)"
+    form = forms.modelform_factory(
+        ModelFallback,
+        fields=fields,
+        # Narrow enough that the row fits the admin's content column.
+        widgets={name: forms.TextInput(attrs={"size": 24}) for name in ("model", "to_model")},
+        help_texts={
+            "model": "A model of this provider that chats use.",
+            "position": "The order of this model's fallbacks: the lowest that applies wins.",
+            "to_model": "Another model of this provider; the next attempt runs on it.",
+            "after_attempts": "Attempts on the model before an overload or a rate limit "
+            "switches (an open breaker and a too-long conversation switch at once).",
+            "on_overloaded": "Switch when the model is overloaded or its breaker is open.",
+            "on_context_length": "Switch when the conversation is too long for the model.",
+            "on_rate_limit": "Switch on a rate limit too (it often holds the whole key).",
+        },
     )
+    verbose_name = "model fallback"
+    verbose_name_plural = "Model fallbacks (none by default; each chat can turn them off)"
 
 
 @admin.register(Provider)

@@ -126,3 +126,28 @@ def test_the_provider_health_page_draws_its_charts_under_the_csp(
     assert fill not in ("none", "rgba(0, 0, 0, 0)")
     admin_page.click(f"{entry} details.health-table summary")
     assert admin_page.locator(f"{entry} [data-failure-table] tbody tr").count() == 2
+
+
+def test_an_operator_adds_a_model_fallback_and_a_bad_one_is_refused(
+    admin_page: Any, live_server_proc: Any, tag: str
+) -> None:
+    page = admin_page
+    page.goto(f"{live_server_proc.url}/admin/chatcore/provider/?q={tag}-prod")
+    page.locator("#result_list a", has_text=f"{tag}-prod").click()
+    page.fill("#id_model_list", "big-model\nsmall-model")
+    page.locator(".add-row a").click()
+    page.fill("#id_fallbacks-0-model", "big-model")
+    page.fill("#id_fallbacks-0-to_model", "big-model")
+    page.locator("input[name=_continue]").click()
+    error = page.locator("#fallbacks-0 .errorlist, .inline-related .errorlist").first
+    assert "cannot fall back to itself" in error.inner_text()
+
+    page.fill("#id_fallbacks-0-to_model", "small-model")
+    page.check("#id_fallbacks-0-on_context_length")
+    page.locator("input[name=_continue]").click()
+    page.wait_for_selector(".messagelist .success")
+    assert page.input_value("#id_fallbacks-0-model") == "big-model"
+    assert page.input_value("#id_fallbacks-0-to_model") == "small-model"
+    assert page.is_checked("#id_fallbacks-0-on_overloaded")
+    assert page.is_checked("#id_fallbacks-0-on_context_length")
+    assert not page.is_checked("#id_fallbacks-0-on_rate_limit")

@@ -24,8 +24,10 @@ pytestmark = pytest.mark.django_db
 RUNNER = "runner-1"
 
 
-def _turn(chat: Chat, question: str, *, answered_by: str, switch: bool) -> None:
-    add_message(chat, MessageRole.USER, question)
+def _turn(chat: Chat, question: str, *, answered_by: str, switch: bool, ask: bool = True) -> None:
+    """One turn on ``chat.model``; ``ask=False`` answers the last question again (regenerate)."""
+    if ask:
+        add_message(chat, MessageRole.USER, question)
     Chat.objects.filter(pk=chat.pk).update(lease_owner=RUNNER, status=ChatStatus.RUNNING)
     if switch:
         retry = ChatRetry(
@@ -77,6 +79,32 @@ def test_the_retry_event_and_the_transcript_record_the_switch() -> None:
         ("model-b", "model-a"),
         ("model-a", None),
     ]
+
+
+def test_a_regenerated_answer_is_judged_by_its_own_turn() -> None:
+    chat = make_chat(model="model-a")
+    _turn(chat, "one", answered_by="model-b", switch=True)
+    # The user switches the chat to model-b and regenerates: no fallback this time.
+    Chat.objects.filter(pk=chat.pk).update(model="model-b")
+    chat.refresh_from_db()
+    _turn(chat, "one", answered_by="model-b", switch=False, ask=False)
+
+    answers = [row for row in transcript(chat.pk) if row["role"] == "assistant"]
+    assert [(row["model"], row.get("fallback_from")) for row in answers] == [("model-b", None)]
+    assert answers[0]["versions"]["count"] == 2
+
+
+def test_marking_fallbacks_costs_the_same_queries_for_a_long_chat() -> None:
+    counts = []
+    for turns in (1, 6):
+        chat = make_chat(model="model-a")
+        for number in range(turns):
+            _turn(chat, f"q{number}", answered_by="model-b", switch=True)
+        with CaptureQueriesContext(connection) as queries:
+            rows = transcript(chat.pk)
+        assert sum(1 for row in rows if row.get("fallback_from") == "model-a") == turns
+        counts.append(len(queries.captured_queries))
+    assert counts[0] == counts[1]
 
 
 def test_a_turn_loads_its_providers_fallbacks_in_one_query() -> None:

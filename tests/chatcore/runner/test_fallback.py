@@ -133,3 +133,35 @@ async def test_without_a_context_length_rule_the_error_stays_terminal(fresh_fake
     assert events[-1]["data"]["kind"] == "context_length"
     assert viewer.named("retry") == []
     assert _models_sent(fresh_fake) == ["demo-context"]
+
+
+async def test_a_fallback_leaves_a_responses_chain_and_sends_the_full_history(
+    fresh_fake, layer
+) -> None:
+    provider = await db(make_provider)(fresh_fake, kind="openai-responses")
+    chat = await db(make_chat)(provider, "echo")
+    await db(ModelFallback.objects.create)(
+        provider=provider, model="demo-fallback", to_model="echo", after_attempts=1
+    )
+    async with running(layer, policy=QUICK):
+        async with Subscriber(layer, chat.pk) as viewer:
+            await db(queue_turn)(chat, "First question")
+            assert (await viewer.until("done", "error"))[-1]["event"] == "done"
+        anchor = (await db(Chat.objects.get)(pk=chat.pk)).previous_response_id
+        assert anchor.startswith("resp_")
+        # The chat's model is now one that is overloaded, its chain kept.
+        await db(Chat.objects.filter(pk=chat.pk).update)(model="demo-fallback")
+        async with Subscriber(layer, chat.pk) as viewer:
+            await db(queue_turn)(chat, "Second question")
+            assert (await viewer.until("done", "error"))[-1]["event"] == "done"
+
+    sent = [r for r in fresh_fake.requests() if r["path"].endswith("/responses")][1:]
+    assert [r["model"] for r in sent] == ["demo-fallback", "echo"]
+    chained, switched = (r["body"] for r in sent)
+    assert chained["previous_response_id"] == anchor
+    assert not switched.get("previous_response_id"), "the chain belongs to demo-fallback"
+    assert [item["role"] for item in switched["input"]] == ["user", "assistant", "user"]
+    assert await db(_answers)(chat.pk) == [
+        ("First question", "echo"),
+        ("Second question", "echo"),
+    ]

@@ -203,13 +203,15 @@ async def test_a_settings_change_updates_every_open_page_of_the_chat(fake, layer
     async with socket(chat.pk, await db(session_cookie)(owner)) as frames:
         await frames.next()
         await ChatService(layer).update_settings(
-            chat.pk, model="demo-flaky", system_prompt="Be brief."
+            chat.pk, model="demo-flaky", system_prompt="Be brief.", allow_fallback=False
         )
         frame = await frames.until("#chat-model")
         (selected,) = select(frame, "[data-model-select] option[selected]")
         assert text_of(selected) == "demo-flaky"
         assert text_of(select(frame, "[data-system-prompt]")[0]) == "Be brief."
         assert select(frame, '[data-settings-toggle][data-system-prompt-set="true"]')
+        (switch,) = select(frame, "#allow-fallback-field[hx-swap-oob] input[data-allow-fallback]")
+        assert "checked" not in switch.attrs, "fallbacks off in every open page"
 
 
 def _outgoing(text: str) -> Any:
