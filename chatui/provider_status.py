@@ -172,6 +172,7 @@ class HealthWatch:
         return watch
 
     def seed(self, views: Iterable[HealthView]) -> None:
+        """Start from these rows (``degraded()``: a row not among them is ok)."""
         for view in views:
             if self._follows(view):
                 self.views[(view.provider_id, view.model)] = view
@@ -197,11 +198,9 @@ class HealthWatch:
 
     def render(self, *, oob: bool = False, now: datetime | None = None) -> SafeString:
         """The page's status slot (``oob``: as a websocket fragment swapped by id)."""
-        template = (
-            "chats/_provider_status_list.html"
-            if self.model is None
-            else ("chats/_provider_status.html")
-        )
+        template = "chats/_provider_status.html"
+        if self.model is None:
+            template = "chats/_provider_status_list.html"
         self._shown = statuses = self.statuses(now)
         return SafeString(render_to_string(template, {"statuses": statuses, "oob": oob}))
 

@@ -116,3 +116,38 @@ def test_an_operator_adds_a_model_fallback_and_a_bad_one_is_refused(
     assert page.is_checked("#id_fallbacks-0-on_overloaded")
     assert page.is_checked("#id_fallbacks-0-on_context_length")
     assert not page.is_checked("#id_fallbacks-0-on_rate_limit")
+
+
+HEALTH_SETUP = """
+from datetime import timedelta
+from django.utils import timezone
+from chatcore.models import Provider, ProviderFailureMinute, ProviderHealth
+provider = Provider.objects.get(name="{tag}-demo")
+now = timezone.now().replace(second=0, microsecond=0)
+ProviderHealth.objects.create(provider=provider, model="demo-outage", state="open",
+                              open_until=timezone.now() + timedelta(seconds=60), waiting=3)
+for ago, kind, count in ((0, "overloaded", 5), (3, "overloaded", 2), (3, "timeout", 1)):
+    ProviderFailureMinute.objects.create(provider=provider, model="demo-outage",
+                                         minute=now - timedelta(minutes=ago), kind=kind, count=count)
+"""
+
+
+def test_the_provider_health_page_draws_its_charts_under_the_csp(
+    admin_page: Any, live_server_proc: Any, tag: str
+) -> None:
+    live_server_proc.manage("shell", "-c", HEALTH_SETUP.format(tag=tag))
+    admin_page.goto(f"{live_server_proc.url}/admin/")
+    admin_page.click("a[href='/admin/chatcore/providerhealth/']")
+    entry = f'[data-health-entry][data-provider="{tag}-demo"][data-model="demo-outage"]'
+    admin_page.wait_for_selector(entry)
+    assert admin_page.get_attribute(entry, "data-state") == "open"
+    chart = admin_page.locator(f'{entry} [data-failure-chart][data-kind="overloaded"] svg')
+    box = chart.bounding_box()
+    assert box and box["width"] >= 100 and box["height"] >= 20, "drawn, at its size"
+    bars = chart.locator("rect")
+    assert bars.count() == 2
+    # The bars take their colour from the stylesheet (no inline style): not transparent.
+    fill = bars.first.evaluate("el => getComputedStyle(el).fill")
+    assert fill not in ("none", "rgba(0, 0, 0, 0)")
+    admin_page.click(f"{entry} details.health-table summary")
+    assert admin_page.locator(f"{entry} [data-failure-table] tbody tr").count() == 2

@@ -4,6 +4,7 @@ and only for the provider/model the page shows."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -20,6 +21,7 @@ from chatui.gallery.dom import Node, parse_html, select, text_of
 from tests.chatui.consumers.conftest import (
     ORIGIN,
     Frames,
+    assistant_texts,
     db,
     make_chat,
     make_user,
@@ -186,3 +188,39 @@ async def test_a_model_switch_follows_the_new_models_health(fake, layer) -> None
         assert line.attrs["data-state"] == "open"
         await _announce(layer, _health(chat.provider_id, "demo-flaky", state="ok", until=None))
         assert _lines(await frames.next(within=5)) == []
+
+
+@pytest.mark.slow
+async def test_a_real_outage_shows_on_the_page_and_clears(fake, layer) -> None:
+    """End to end: the fake provider down for everyone on ``outage-3s``, a real runner with
+    shared health; the open page shows the status line and the shared wait, then neither."""
+    from chatcore.chats import ChatService, Outgoing
+    from tests.chatcore.runner.test_shared_health import HEALTH, runner
+
+    owner = await db(make_user)("owner")
+    chats = [await db(make_chat)(fake, owner, model="outage-3s") for _ in range(3)]
+    async with socket(chats[0].pk, await db(session_cookie)(owner)) as frames:
+        await _snapshot(frames)
+        async with runner(layer, HEALTH):
+            for chat in chats:
+                await ChatService(layer).send(chat.pk, Outgoing("hello", f"hello-{chat.pk}"))
+            down = await frames.until('[data-provider-status][data-state="open"]', within=20)
+            (line,) = _lines(down)
+            assert (line.attrs["data-provider"], line.attrs["data-model"]) == ("fake", "outage-3s")
+            shared = await frames.until('[data-callout][data-shared="true"]', within=20)
+            (title,) = select(shared, "[data-callout-title]")
+            assert text_of(title) == "Waiting for the AI provider to recover"
+            # The probe answers: the breaker closes and the page's line goes.
+            async with asyncio.timeout(30):
+                while True:
+                    frame = await frames.next(within=30)
+                    slots = select(frame, "#provider-status")
+                    if slots and _lines(slots[-1]) == []:
+                        break
+            async with asyncio.timeout(30):
+                while True:  # until the answer is stored (not the provisional one)
+                    frame = await frames.until("#transcript", within=30)
+                    answers = select(frame, '#transcript [data-role="assistant"]')
+                    if any("data-provisional" not in node.attrs for node in answers):
+                        break
+            assert len(await db(assistant_texts)(chats[0].pk)) == 1
