@@ -25,7 +25,16 @@ from datetime import UTC, datetime
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from chatcore.health.budget import Budget, charge
+from chatcore.health.budget import charge
+from chatcore.health.rows import (
+    budget_of,
+    is_stale,
+    reset,
+    save_budget,
+    save_state,
+    state_of,
+    when,
+)
 from chatcore.health.rules import (
     Admission,
     HealthConfig,
@@ -50,20 +59,6 @@ __all__ = [
     "record_success",
     "waiting_view",
 ]
-
-_STATE_FIELDS = (
-    "state",
-    "cooldown_until",
-    "cooldown_kind",
-    "consecutive_failures",
-    "failures_since",
-    "open_until",
-    "opened_count",
-    "probe_owner",
-    "probe_until",
-    "last_kind",
-)
-_TIMES = {"cooldown_until", "failures_since", "open_until", "probe_until"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +95,19 @@ def admit_attempt(
 ) -> Gate:
     """May an attempt start at ``now``? ``retry``: not the turn's first attempt;
     ``resumed``: it follows a shared wait (already paced, so not charged to the budget)."""
-    rows = _rows(ProviderHealth.objects.filter(provider_id=provider_id, model__in=("", model)))
-    state = _state(rows.get(model))
+    rows = _rows(
+        ProviderHealth.objects.filter(
+            provider_id=provider_id, model__in=("", model)
+        ).select_related("provider")
+    )
+    if any(is_stale(row) for row in rows.values()):  # the key changed: reset, under lock
+        return _admit_locked(
+            provider_id, model, owner=owner, retry=retry, resumed=resumed, config=config, now=now
+        )
+    state = state_of(rows.get(model))
     admission, after = admit(state, now=now, owner=owner, config=config)
     key = rows.get("")
-    budget = _budget(key)
+    budget = budget_of(key)
     if admission.go and not admission.probe:
         if retry and resumed:  # paced by the shared wait it follows: nothing to count
             return Gate(admission, effective_state(state, now), _dirty(state))
@@ -130,19 +133,19 @@ def _admit_locked(
 ) -> Gate:
     with transaction.atomic():
         key_row, row = _locked(provider_id, model)
-        before = _state(row)
+        before = state_of(row)
         admission, state = admit(before, now=now, owner=owner, config=config)
         denied = False
         if admission.go and not admission.probe and not (retry and resumed):
             allowed, budget, not_before = charge(
-                _budget(key_row), retry=retry, now=now, config=config
+                budget_of(key_row), retry=retry, now=now, config=config
             )
-            _save_budget(key_row, budget)
+            save_budget(key_row, budget)
             if not allowed:
                 denied = True
                 admission = Admission(Hold.BUDGET, not_before)
         if state != before:
-            _save_state(row, state)
+            save_state(row, state)
     changed = _view(provider_id, model, now) if _shown(before, now) != _shown(state, now) else None
     return Gate(
         admission,
@@ -169,7 +172,7 @@ def record_failure(
     and the minute's failure count."""
     with transaction.atomic():
         _, row = _locked(provider_id, model)
-        before = _state(row)
+        before = state_of(row)
         state = on_failure(
             before,
             kind=kind,
@@ -179,7 +182,7 @@ def record_failure(
             owner=owner,
             config=config,
         )
-        _save_state(row, state)
+        save_state(row, state)
         _count_failure(provider_id, model, kind or "generic", now)
     changed = _view(provider_id, model, now) if _shown(before, now) != _shown(state, now) else None
     return Failure(held_until(state, now), effective_state(state, now), changed)
@@ -189,10 +192,10 @@ def record_success(provider_id: int, model: str, *, now: float) -> HealthView | 
     """An attempt streamed: close the breaker and clear the failure streak."""
     with transaction.atomic():
         _, row = _locked(provider_id, model)
-        before = _state(row)
+        before = state_of(row)
         state = on_success(before)
         if state != before:
-            _save_state(row, state)
+            save_state(row, state)
     if _shown(before, now) == _shown(state, now):
         return None
     count_waiting(provider_id, model)
@@ -223,8 +226,10 @@ def _rows(queryset: object) -> dict[str, ProviderHealth]:
 def _locked(provider_id: int, model: str) -> tuple[ProviderHealth, ProviderHealth]:
     """The key-wide row and the model's row, created if missing, locked until commit."""
     names = ("", model)
-    query = ProviderHealth.objects.select_for_update().filter(
-        provider_id=provider_id, model__in=names
+    query = (
+        ProviderHealth.objects.select_for_update(of=("self",))
+        .select_related("provider")
+        .filter(provider_id=provider_id, model__in=names)
     )
     rows = _rows(query)
     if len(rows) < len(set(names)):
@@ -236,38 +241,10 @@ def _locked(provider_id: int, model: str) -> tuple[ProviderHealth, ProviderHealt
                 except IntegrityError:
                     pass  # another runner created it first
         rows = _rows(query.all())  # a fresh query: the first result is cached
+    for row in rows.values():
+        if is_stale(row):
+            reset(row)
     return rows[""], rows[model]
-
-
-def _state(row: ProviderHealth | None) -> HealthState:
-    if row is None:
-        return HealthState()
-    values = {name: getattr(row, name) for name in _STATE_FIELDS}
-    for name in _TIMES:
-        values[name] = values[name].timestamp() if values[name] is not None else None
-    values["state"] = str(values["state"])
-    return HealthState(**values)
-
-
-def _save_state(row: ProviderHealth, state: HealthState) -> None:
-    for name in _STATE_FIELDS:
-        value = getattr(state, name)
-        setattr(row, name, _when(value) if name in _TIMES else value)
-    row.save(update_fields=[*_STATE_FIELDS, "updated_at"])
-
-
-def _budget(row: ProviderHealth | None) -> Budget:
-    if row is None or row.budget_since is None:
-        return Budget()
-    return Budget(row.budget_since.timestamp(), row.first_attempts, row.retries)
-
-
-def _save_budget(row: ProviderHealth, budget: Budget) -> None:
-    if _budget(row) == budget:
-        return
-    row.budget_since = _when(budget.since)
-    row.first_attempts, row.retries = budget.first_attempts, budget.retries
-    row.save(update_fields=["budget_since", "first_attempts", "retries", "updated_at"])
 
 
 def _count_failure(provider_id: int, model: str, kind: str, now: float) -> None:
@@ -300,8 +277,4 @@ def _view(provider_id: int, model: str, now: float) -> HealthView | None:
     provider = Provider.objects.filter(pk=provider_id).first()
     if provider is None:
         return None
-    return health_of(provider, model, now=_when(now))
-
-
-def _when(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
+    return health_of(provider, model, now=when(now))

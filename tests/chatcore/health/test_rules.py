@@ -286,6 +286,7 @@ def test_the_rules_import_no_django() -> None:
         "chatcore.health.budget",
         "chatcore.health.store",
         "chatcore.health.shared",
+        "chatcore.health.rows",
     ],
 )
 def test_public_api_is_complete(name) -> None:

@@ -144,6 +144,20 @@ def test_the_budget_holds_retries_back_and_counts_them(provider) -> None:
     assert gate(provider, at=T0 + 60, retry=True).admission.go  # the next window
 
 
+def test_a_new_key_starts_healthy(provider) -> None:
+    provider.set_api_key("sk-old-key-000000")
+    provider.save()
+    failure(provider, "rate_limit", at=T0, retry_after=300)
+    for i in range(3):
+        failure(provider, "timeout", at=T0 + i)
+    assert gate(provider, at=T0 + 5, owner="x").admission.hold is Hold.COOLDOWN
+    provider.set_api_key("sk-new-key-111111")
+    provider.save()
+    assert gate(provider, at=T0 + 6, owner="x").admission.go
+    row = ProviderHealth.objects.get(provider=provider, model="m")
+    assert (row.state, row.cooldown_until, row.key_ref) == ("ok", None, provider.key_id)
+
+
 def test_each_failure_is_counted_per_minute_and_kind(provider) -> None:
     failure(provider, "overloaded", at=T0 + 1)
     failure(provider, "overloaded", at=T0 + 59)
