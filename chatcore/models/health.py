@@ -59,6 +59,8 @@ class ProviderHealth(models.Model):
 
     class Meta:
         ordering = ["provider__name", "model"]
+        verbose_name = "provider health"
+        verbose_name_plural = "provider health"
         constraints = [
             models.UniqueConstraint(fields=["provider", "model"], name="provider_health_unique")
         ]
