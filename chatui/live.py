@@ -27,7 +27,14 @@ from chatcore.contract import ChatError, ChatRetry, Phase, format_utc, parse_utc
 from chatcore.models import ACTIVE_STATUSES
 from chatcore.runner.snapshot import database_snapshot
 from chatui.components import PageState, region_context
-from chatui.markdown import AppendCode, AppendDone, ReplaceTail, StreamRenderer, render_markdown
+from chatui.markdown import (
+    AppendCode,
+    AppendDone,
+    ReplaceTail,
+    StreamRenderer,
+    remember_rendered,
+    render_markdown,
+)
 from chatui.templatetags.chat_components import render_component
 
 __all__ = [
@@ -161,6 +168,12 @@ class ChatView:
         A ``delta`` changes no part: the consumer appends its text instead.
         """
         self.text, self.own_limit = "", False
+        if event == "done":
+            # The answer is about to be rendered whole: where the blocks it streamed
+            # are that render, they are kept as it (a turn's end costs no second render).
+            finished = self.stream.finish()
+            if finished is not None:
+                remember_rendered(self.stream.text, finished)
         if event != "delta":
             self.stream = StreamRenderer()
         if event == "status":

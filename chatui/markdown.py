@@ -49,6 +49,7 @@ __all__ = [
     "ReplaceTail",
     "StreamRenderer",
     "code_css",
+    "remember_rendered",
     "render_markdown",
     "sanitize",
 ]
@@ -220,6 +221,12 @@ class _Cache:
 _RENDERED = _Cache(max_chars=32 * 1024 * 1024)
 
 
+def remember_rendered(text: str, rendered: str) -> None:
+    """Keep ``rendered`` as the HTML of ``text`` (it must be exactly what rendering it
+    gives: ``StreamRenderer.finish`` is the one caller)."""
+    _RENDERED.put(text, mark_safe(rendered))
+
+
 def render_markdown(text: str) -> SafeString:
     """A whole answer as safe HTML; rendered once per distinct text in this process."""
     found = _RENDERED.get(text)
@@ -262,6 +269,16 @@ Op = AppendDone | ReplaceTail | AppendCode
 TAIL_LIMIT = 2000
 
 _FENCE_OPEN = re.compile(r" {0,3}(`{3,}|~{3,})([^`\n]*)$")
+# What can join two blocks across a blank line, so that rendering them apart is not
+# rendering them together: a list item or an indented line before it (a list or an
+# indented code block stays open) and a line indented or a list item after it; and a
+# link reference definition anywhere (it applies to the whole document).
+_OPENS_ONWARD = re.compile(r"^(?: {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)| {4}|\t)", re.M)
+_CONTINUES = re.compile(r"(?:[ \t]*\n)*(?:[ \t]|(?:[-+*]|\d{1,9}[.)])(?:[ \t]|\n|$))")
+_REFERENCE = re.compile(r"^ {0,3}\[", re.M)
+# A fence line in a block that is not one of the fences followed while streaming (one
+# indented into a list item, say): its code may run on past a blank line.
+_ANY_FENCE = re.compile(r"^[ \t]*(?:`{3,}|~{3,})", re.M)
 
 
 @dataclass(slots=True)
@@ -282,6 +299,23 @@ class StreamRenderer:
         self._scanned = 0  # offset of the first line not yet looked at
         self._fence: _Fence | None = None
         self._code_shown = -1  # in a fence: offset up to which its code is on the page
+        self._blocks: list[str] = []  # the source of each block in done_html
+        self._split_mid_block = False  # a long block was cut where no blank line was
+
+    def finish(self) -> str | None:
+        """The whole answer's HTML, from the blocks already rendered while it streamed,
+        when that is exactly what rendering the whole text gives; else None (render it
+        whole). Call once, after the last ``feed``."""
+        if self._fence is not None or self._split_mid_block or _REFERENCE.search(self.text):
+            return None
+        self._commit(len(self.text), [])
+        for block in self._blocks:
+            if not _FENCE_OPEN.match(block.split("\n", 1)[0]) and _ANY_FENCE.search(block):
+                return None
+        for before, after in zip(self._blocks, self._blocks[1:], strict=False):
+            if _OPENS_ONWARD.search(before) and _CONTINUES.match(after):
+                return None
+        return "".join(self.done_html)
 
     def feed(self, text: str) -> list[Op]:
         self.text += text
@@ -309,6 +343,7 @@ class StreamRenderer:
         self._done_upto = end
         if block.strip():
             rendered = render_block(block)
+            self._blocks.append(block)
             self.done_html.append(rendered)
             ops.append(AppendDone(rendered))
 
@@ -321,6 +356,7 @@ class StreamRenderer:
             tail = self.text[self._done_upto :]
             cut = tail.rfind(" ", 0, len(tail) - 1)
         if cut > 0:
+            self._split_mid_block = True
             self._commit(self._done_upto + cut + 1, ops)
 
     def _show_tail(self, ops: list[Op]) -> None:

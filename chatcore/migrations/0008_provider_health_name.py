@@ -4,14 +4,17 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('chatcore', '0007_provider_health'),
+        ("chatcore", "0007_provider_health"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='providerhealth',
-            options={'ordering': ['provider__name', 'model'], 'verbose_name': 'provider health', 'verbose_name_plural': 'provider health'},
+            name="providerhealth",
+            options={
+                "ordering": ["provider__name", "model"],
+                "verbose_name": "provider health",
+                "verbose_name_plural": "provider health",
+            },
         ),
     ]

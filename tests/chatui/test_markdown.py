@@ -271,3 +271,50 @@ def test_a_long_open_block_is_committed_so_a_frame_stays_cheap() -> None:
     assert all(len(op.html) < 4 * TAIL_LIMIT for op in ops if isinstance(op, ReplaceTail))
     assert any(isinstance(op, AppendDone) for op in ops), "parts of the paragraph committed"
     assert _shown(stream).split() == words, "every word once, in order"
+
+
+# Lines of the block structures that can and cannot be rendered apart: paragraphs,
+# tight and loose lists, indented lines (list continuations, indented code), fences
+# (closed and not), tables, quotes, headings, thematic breaks, reference definitions.
+_LINES = st.sampled_from(
+    ["Some *text* here", "more text", "- item", "* other", "1. first", "2) second",
+     "  continued", "    indented code", "\tTab", "```", "```python", "~~~", "    ```",
+     "| a | b |", "|---|---|", "| 1 | 2 |", "> quoted", "# Title", "Setext", "---",
+     "[ref]: https://example.com", "see [ref] and https://example.com", "  - nested",
+     "> - quoted item", "   ```", "````", "- [ ] task", "text with `code`", "", "", ""]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_LINES, max_size=14).map("\n".join), st.integers(min_value=1, max_value=9))
+def test_a_finished_stream_is_the_whole_render_or_says_it_is_not(text: str, size: int) -> None:
+    stream = StreamRenderer()
+    for piece in (text[i : i + size] for i in range(0, len(text), size)):
+        stream.feed(piece)
+    finished = stream.finish()
+    if finished is not None:
+        assert finished == str(render_markdown(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "reusable"),
+    [
+        pytest.param("# Plan\n\nFirst this.\n\n- one\n- two\n\nThen that.\n", True, id="blocks"),
+        pytest.param("Text\n\n```python\nprint(1)\n```\n\nMore.\n", True, id="closed_fence"),
+        pytest.param("- one\n\n- two\n", False, id="loose_list_joins_across_the_blank"),
+        pytest.param("- one\n\n  still one\n", False, id="list_continuation"),
+        pytest.param("    code\n\n    more code\n", False, id="indented_code_joins"),
+        pytest.param("See [x].\n\n[x]: https://example.com\n", False, id="reference_definition"),
+        pytest.param("```\nunclosed\n\nstill code", False, id="open_fence"),
+    ],
+)
+def test_finish_reuses_the_streamed_blocks_only_where_they_are_the_whole(
+    text: str, reusable: bool
+) -> None:
+    stream = StreamRenderer()
+    for piece in (text[i : i + 3] for i in range(0, len(text), 3)):
+        stream.feed(piece)
+    finished = stream.finish()
+    assert (finished is not None) is reusable
+    if finished is not None:
+        assert finished == str(render_markdown(text))
