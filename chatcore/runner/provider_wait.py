@@ -21,7 +21,6 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from chatcore.chats import lifecycle
 from chatcore.contract import ChatRetry
 from chatcore.errors import ClassifiedError, ErrorKind
 from chatcore.health.rules import Hold
@@ -170,18 +169,7 @@ class ProviderWait:
             classified, attempt=number - 1, delay=delay, now=datetime.fromtimestamp(now, UTC)
         ).with_fields(shared=True, retrying_at=deadline, not_before=deadline)
         turn.buffer.discard()
-        await turn.events.retry(retry)
-        await turn.db(
-            lifecycle.mark_retrying,
-            turn.ctx.chat_id,
-            turn.owner,
-            retry=retry,
-            classified=classified,
-            seq=turn.seq,
-            clear_chain=False,
-            provider=turn.provider_label,
-            model=turn.model,
-        )
+        await turn.publish_retry(retry, classified)
         await self.health.waiting(*self.key)
 
 

@@ -273,18 +273,7 @@ class Turn:
         retry = self.route.announce(retry)
         if classified.chain_broken:
             self.use_chain = False  # the next attempt sends the full history
-        await self.events.retry(retry)
-        await self.db(
-            lifecycle.mark_retrying,
-            self.ctx.chat_id,
-            self.owner,
-            retry=retry,
-            classified=classified,
-            seq=self.seq,
-            clear_chain=classified.chain_broken,
-            provider=self.provider_label,
-            model=self.model,
-        )
+        await self.publish_retry(retry, classified, clear_chain=classified.chain_broken)
         self._switch_model()
 
     async def _on_retry(
@@ -398,6 +387,13 @@ class Turn:
             ChatRetry.from_classified(classified, attempt=number - 1, delay=0.0, now=now)
         )
         self.buffer.discard()
+        await self.publish_retry(retry, classified)
+        self._switch_model()
+
+    async def publish_retry(
+        self, retry: ChatRetry, classified: ClassifiedError, *, clear_chain: bool = False
+    ) -> None:
+        """Publish a retry (every client drops the attempt's text), then record it."""
         await self.events.retry(retry)
         await self.db(
             lifecycle.mark_retrying,
@@ -406,11 +402,10 @@ class Turn:
             retry=retry,
             classified=classified,
             seq=self.seq,
-            clear_chain=False,
+            clear_chain=clear_chain,
             provider=self.provider_label,
             model=self.model,
         )
-        self._switch_model()
 
     def _switch_model(self) -> None:
         """After a fallback's retry is published and stored, the next attempt uses its
