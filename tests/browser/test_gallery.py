@@ -94,10 +94,10 @@ def test_anonymous_visitors_get_404(page: Any, live_server_proc: Any) -> None:
 
 def test_blank_check_catches_a_blank_page(gallery_page: Any) -> None:
     gallery_page.set_content("<body style='margin:0;background:#f7f7f5'></body>")
-    blank, _ = near_uniform(gallery_page, gallery_page.screenshot(full_page=True))
+    blank, _ = near_uniform(gallery_page, gallery_page.screenshot(full_page=True, caret="initial"))
     assert blank
     gallery_page.set_content("<body style='background:#fff'><p style='font-size:4px'>.</p></body>")
-    blank, _ = near_uniform(gallery_page, gallery_page.screenshot(full_page=True))
+    blank, _ = near_uniform(gallery_page, gallery_page.screenshot(full_page=True, caret="initial"))
     assert blank
 
 
@@ -130,7 +130,7 @@ def test_every_gallery_page(
                 problems.append(f"{path}: {overflow}px of horizontal overflow")
             if page.evaluate("() => window.__calmchatXss !== undefined"):
                 problems.append(f"{path}: provider text ran as script")
-            png = page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+            png = page.screenshot(path=str(folder / f"{name}.png"), full_page=True, caret="initial")
             blank, stats = near_uniform(page, png)
             if blank:
                 problems.append(f"{path}: near-uniform screenshot {stats}")
