@@ -168,7 +168,6 @@ class ChatView:
         A ``delta`` changes no part: the consumer appends its text instead.
         """
         self.text, self.own_limit = "", False
-        streamed = bool(self.stream.text)
         if event == "done":
             # The answer is about to be rendered whole: where the blocks it streamed
             # are that render, they are kept as it (a turn's end costs no second render).
@@ -180,12 +179,7 @@ class ChatView:
         if event == "status":
             phase = Phase.parse(data.get("phase"))
             if phase is Phase.STARTING:
-                was_active = self.active
                 self._start(_now_iso())
-                if was_active and not streamed:
-                    # The transcript already shows the question and an empty answer (the
-                    # send, or the retry, drew it): an attempt's start leaves it alone.
-                    return frozenset({Part.CALLOUT, Part.CONTROLS})
                 return ALL_PARTS
             if phase is Phase.STREAMING:
                 self.phase, self.retry = Phase.STREAMING, None

@@ -97,10 +97,10 @@ def test_a_snapshot_becomes_the_page_state(snapshot, phase, callout, text) -> No
         pytest.param(
             "status",
             {"phase": "starting"},
-            {Part.CALLOUT, Part.CONTROLS},
+            ALL_PARTS,
             "starting",
             True,
-            id="starting_with_nothing_streamed_leaves_the_transcript",
+            id="starting_rerenders_all",
         ),
         pytest.param(
             "status",
@@ -127,22 +127,6 @@ def test_each_event_rerenders_what_it_changes(event, data, parts, callout, stop)
     assert view.apply(event, data) == frozenset(parts)
     assert _shown(view) == callout
     assert view.shows_stop() is stop
-
-
-@pytest.mark.parametrize(
-    ("snapshot", "deltas"),
-    [
-        pytest.param(_snapshot("idle"), [], id="a_turn_another_tab_sent"),
-        pytest.param(_snapshot("running", {"phase": "streaming"}), ["old text"], id="takeover"),
-    ],
-)
-def test_starting_redraws_the_transcript_when_it_shows_something_else(snapshot, deltas) -> None:
-    """An idle page has no question or answer slot yet; a page with streamed text of an
-    attempt that ended without a retry (its runner died) must drop it."""
-    view = ChatView.from_snapshot(snapshot)
-    for text in deltas:
-        view.stream.feed(text)
-    assert view.apply("status", {"phase": "starting"}) == ALL_PARTS
 
 
 def test_a_new_attempt_supersedes_the_previous_error() -> None:
